@@ -1,0 +1,75 @@
+"""Card code parsing; works without a UI.
+
+A canteen card carries ``SCHOOL-NUMBER`` (e.g. ``1849-01234``): the establishment code,
+a dash and a 5-digit card number, printed as a barcode. Scanners add noise (control
+characters, Code 39 ``*`` start/stop) and a keyboard-wedge scanner configured for a US
+layout on an AZERTY host types the shifted digit row instead of digits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+CARD_NUMBER_DIGITS = 5
+
+# What a US-layout scanner types on an AZERTY host for "1234567890" and for "-".
+_AZERTY_DIGITS = "&é\"'(-è_çà"
+_AZERTY_MAP = {ord(k): str((i + 1) % 10) for i, k in enumerate(_AZERTY_DIGITS)} | {ord(")"): "-"}
+# "-" is also AZERTY's 6, so it alone does not reveal the layout.
+_AZERTY_MARKERS = frozenset("&é\"'(è_çà)")
+_AZERTY_ALPHABET = frozenset(_AZERTY_DIGITS) | {")"}
+
+_CODE_RE = re.compile(r"([0-9]{1,10})-?([0-9]{5})")
+
+
+@dataclass(frozen=True, order=True)
+class CardCode:
+    """A parsed card code: establishment prefix and 5-digit card number."""
+
+    school: str
+    number: str
+
+    def __str__(self) -> str:
+        return f"{self.school}-{self.number}"
+
+
+def _clean(raw: str) -> str:
+    """Drop control/format characters anywhere, surrounding whitespace and Code 39 stars."""
+    kept = "".join(ch for ch in raw if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return kept.strip().strip("*").strip()
+
+
+def _match(text: str) -> CardCode | None:
+    m = _CODE_RE.fullmatch(text)
+    return CardCode(m.group(1), m.group(2)) if m else None
+
+
+def looks_azerty(raw: str) -> bool:
+    """True when the input carries characters of the AZERTY-shifted digit row."""
+    return any(ch in _AZERTY_MARKERS for ch in raw)
+
+
+def parse_card_code(raw: str) -> CardCode | None:
+    """Parse what a scanner produced into a ``CardCode``, or ``None`` when unreadable.
+
+    Never raises, whatever the text. Accepts ``1849-01234``, ``184901234``, surrounding
+    whitespace and control characters, Code 39 ``*`` and the AZERTY-shifted digit row
+    (``)`` standing for the dash).
+    """
+    text = _clean(raw)
+    if not text:
+        return None
+    if looks_azerty(text) or (text and set(text) <= _AZERTY_ALPHABET):
+        # Only the shifted alphabet may appear: a mix with real digits is garbage.
+        if not set(text) <= _AZERTY_ALPHABET:
+            return None
+        return _match(text.translate(_AZERTY_MAP))
+    return _match(text)
+
+
+def sanitize_raw(raw: str, limit: int = 64) -> str:
+    """Printable, truncated form of scanner input for logs and the scan journal."""
+    shown = "".join(ch if ch.isprintable() else "\ufffd" for ch in raw[:limit])
+    return shown + ("…" if len(raw) > limit else "")

@@ -1,0 +1,194 @@
+"""Station configuration (TOML, DESIGN §4); works without a UI.
+
+Every key is documented in ``config/station.example.toml``. An unknown key, a wrong type
+or a missing required key is a ``ConfigError`` that names the key and the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from station.errors import ConfigError
+from station.timeutil import zone
+
+DEFAULT_CONFIG_PATH = Path("/etc/cantine/station.toml")
+
+READER_KINDS = ("wedge", "evdev", "serial", "camera")
+
+# key -> (python type, default); required keys have the default ``...``.
+_STATION_KEYS: dict[str, tuple[type, Any]] = {
+    "name": (str, ...),
+    "school": (str, ...),
+    "database": (str, ...),
+    "timezone": (str, "Europe/Paris"),
+    "school_name": (str, ""),
+    "stale_after_hours": (int, 24),
+}
+_PORTAL_KEYS: dict[str, tuple[type, Any]] = {
+    "url": (str, ""),
+    "token": (str, ""),
+    "sync_interval_seconds": (int, 10),
+    "timeout_seconds": (float, 5.0),
+    "ca_bundle": (str, ""),
+    "batch_size": (int, 500),
+    "page_size": (int, 5000),
+}
+_READER_COMMON: dict[str, tuple[type, Any]] = {
+    "kind": (str, ...),
+    "name": (str, ""),
+    "debounce_seconds": (float, 3.0),
+}
+READER_KEYS: dict[str, dict[str, tuple[type, Any]]] = {
+    "wedge": {"max_interval_ms": (int, 50), "min_length": (int, 6)},
+    "evdev": {"device": (str, ...)},
+    "serial": {
+        "port": (str, ...),
+        "baudrate": (int, 9600),
+        "terminator": (str, "CR"),
+    },
+    "camera": {
+        "device": (str, "0"),
+        "decoder": (str, "zxing"),
+        "confirm_frames": (int, 2),
+        "width": (int, 640),
+        "height": (int, 480),
+    },
+}
+
+
+@dataclass(frozen=True)
+class StationSection:
+    """``[station]``: who this station is and where it keeps its data."""
+
+    name: str
+    school: str
+    database: Path
+    timezone: str = "Europe/Paris"
+    school_name: str = ""
+    stale_after_hours: int = 24
+
+
+@dataclass(frozen=True)
+class PortalSection:
+    """``[portal]``: how to reach the central portal."""
+
+    url: str = ""
+    token: str = ""
+    sync_interval_seconds: int = 10
+    timeout_seconds: float = 5.0
+    ca_bundle: str = ""
+    batch_size: int = 500
+    page_size: int = 5000
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """One ``[[readers]]`` entry: its kind and the options for that kind."""
+
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    """The whole station configuration."""
+
+    station: StationSection
+    portal: PortalSection
+    readers: tuple[ReaderConfig, ...]
+    path: Path | None = None
+
+
+def _check_section(
+    values: Any, spec: dict[str, tuple[type, Any]], where: str, path: Path
+) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: [{where}] doit être une table")
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in spec:
+            allowed = ", ".join(sorted(spec))
+            raise ConfigError(
+                f"{path}: clé inconnue « {where}.{key} » (clés possibles : {allowed})"
+            )
+        expected, _default = spec[key]
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise ConfigError(
+                f"{path}: « {where}.{key} » doit être de type {expected.__name__}, "
+                f"reçu {value!r}"
+            )
+        out[key] = value
+    for key, (_expected, default) in spec.items():
+        if key not in out:
+            if default is ...:
+                raise ConfigError(f"{path}: clé obligatoire manquante « {where}.{key} »")
+            out[key] = default
+    return out
+
+
+def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
+    """Validate already-parsed TOML ``data`` read from ``path``."""
+    for top in data:
+        if top not in ("station", "portal", "readers"):
+            raise ConfigError(f"{path}: section inconnue « {top} »")
+    station = _check_section(data.get("station", {}), _STATION_KEYS, "station", path)
+    portal = _check_section(data.get("portal", {}), _PORTAL_KEYS, "portal", path)
+    school = station["school"]
+    if not (school.isascii() and school.isdigit()):
+        raise ConfigError(f"{path}: « station.school » doit être un code numérique, reçu {school!r}")
+    try:
+        zone(station["timezone"])
+    except ValueError as e:
+        raise ConfigError(f"{path}: « station.timezone » : {e}") from e
+    database = Path(station["database"]).expanduser()
+    if not database.is_absolute():
+        database = (path.parent / database).resolve()
+    readers_raw = data.get("readers", [])
+    if not isinstance(readers_raw, list):
+        raise ConfigError(f"{path}: « readers » doit être une liste [[readers]]")
+    readers: list[ReaderConfig] = []
+    for i, entry in enumerate(readers_raw, start=1):
+        where = f"readers[{i}]"
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind not in READER_KINDS:
+            raise ConfigError(
+                f"{path}: « {where}.kind » doit être l'un de {', '.join(READER_KINDS)}, "
+                f"reçu {kind!r}"
+            )
+        options = _check_section(entry, _READER_COMMON | READER_KEYS[kind], where, path)
+        readers.append(ReaderConfig(kind=kind, options=options))
+    return StationConfig(
+        station=StationSection(**(station | {"database": database})),
+        portal=PortalSection(**portal),
+        readers=tuple(readers),
+        path=path,
+    )
+
+
+def config_path(explicit: str | None) -> Path:
+    """The config file to use: ``--config``, then ``$STATION_CONFIG``, then the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("STATION_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path) -> StationConfig:
+    """Read and validate the TOML file at ``path``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: fichier de configuration introuvable") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: lecture impossible ({e.strerror})") from e
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: TOML invalide : {e}") from e
+    return parse_config(data, path)

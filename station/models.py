@@ -1,0 +1,237 @@
+"""Domain records of the station; works without a UI.
+
+Plain frozen dataclasses: what the cache holds about a school, and what a scan decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Outcome of a scan."""
+
+    SERVED = "served"
+    REFUSED = "refused"
+
+
+class Reason(StrEnum):
+    """Why a scan was served or refused (DESIGN §3 decision table)."""
+
+    UNREADABLE = "unreadable"
+    FOREIGN_CARD = "foreign_card"
+    UNKNOWN_CARD = "unknown_card"
+    CARD_BLOCKED = "card_blocked"
+    NO_SERVICE = "no_service"
+    ALREADY_SERVED = "already_served"
+    MANUAL_LIMIT = "manual_limit"
+    FORFAIT = "forfait"
+    PREPAID = "prepaid"
+    RESERVED = "reserved"
+    NO_RESERVATION = "no_reservation"
+    UNRESERVED = "unreserved"
+    UNRESERVED_SURCHARGE = "unreserved_surcharge"
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+
+
+class Warning(StrEnum):  # noqa: A001 - the domain word; builtins.Warning is never used here
+    """Flags that ride along a served verdict."""
+
+    LOW_BALANCE = "low_balance"
+    ALLERGY = "allergy"
+    DIET = "diet"
+    NO_TARIFF = "no_tariff"
+
+
+class Source(StrEnum):
+    """Where a scan came from."""
+
+    WEDGE = "wedge"
+    EVDEV = "evdev"
+    SERIAL = "serial"
+    CAMERA = "camera"
+    MANUAL = "manual"
+    CLI = "cli"
+
+
+class UnreservedPolicy(StrEnum):
+    """What to do with a child who has no reservation for the open service."""
+
+    REFUSE = "refuse"
+    ALLOW = "allow"
+    SURCHARGE = "surcharge"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A meal service with its daily window in school local time, e.g. dejeuner 11:15–13:45."""
+
+    code: str
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        """True when ``moment`` (local time) falls in [start, end)."""
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-school serving settings, pulled from the portal so every line agrees."""
+
+    unreserved_policy: UnreservedPolicy = UnreservedPolicy.REFUSE
+    """What happens to a child with no reservation: refuse, allow at the normal price,
+    or allow with ``unreserved_surcharge_cents`` added."""
+    unreserved_surcharge_cents: int = 0
+    """Added to the price of an unreserved meal when the policy is ``surcharge``."""
+    overdraft_limit_cents: int = 0
+    """How far below zero a family balance may go before meals are refused."""
+    low_balance_threshold_cents: int = 3000
+    """A served verdict warns ``low_balance`` when the balance after charge is below this."""
+    max_meals_per_service: int = 1
+    """How many meals a child may take in one service on one day, across all lines."""
+    undo_window_minutes: int = 10
+    """How long after a pass staff may still void it."""
+    max_manual_serves_per_child_per_month: int = 3
+    """Manual serves (forgotten card) allowed per child per calendar month."""
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Settings:
+        """Build settings from portal JSON, ignoring keys this station does not know."""
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        if "unreserved_policy" in known:
+            known["unreserved_policy"] = UnreservedPolicy(known["unreserved_policy"])
+        for key, value in known.items():
+            if key != "unreserved_policy" and not isinstance(value, int):
+                raise ValueError(f"{key}: entier attendu, reçu {value!r}")
+        return cls(**known)
+
+
+class Regime(StrEnum):
+    """How a child pays: per meal (ticket) or a flat term fee on fixed days (forfait)."""
+
+    TICKET = "ticket"
+    FORFAIT = "forfait"
+
+
+@dataclass(frozen=True)
+class Child:
+    """A pupil as the station's cache knows them."""
+
+    id: str
+    last_name: str
+    first_name: str
+    class_name: str
+    regime: Regime = Regime.TICKET
+    forfait_days: frozenset[int] = frozenset()
+    tariff: str = ""
+    diet: tuple[str, ...] = ()
+    allergies: tuple[str, ...] = ()
+    family_id: str = ""
+    photo: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The child as the verdict JSON shows it (DESIGN §4)."""
+        return {
+            "id": self.id,
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "class": self.class_name,
+            "diet": list(self.diet),
+            "allergies": list(self.allergies),
+        }
+
+
+class CardStatus(StrEnum):
+    """Lifecycle of a physical card."""
+
+    ACTIVE = "active"
+    LOST = "lost"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Card:
+    """A card of the school: its code, its holder and its status."""
+
+    code: str
+    child_id: str
+    status: CardStatus = CardStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A booked meal for a child on a day and service."""
+
+    child_id: str
+    day: date
+    service: str
+    prepaid: bool = False
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the cache knows that bears on one scan, gathered by the engine."""
+
+    source: Source
+    code_parsed: bool
+    card_school: str | None
+    card: Card | None
+    child: Child | None
+    service: Service | None
+    business_date: date
+    reservation: Reservation | None = None
+    balance_cents: int = 0
+    served_count: int = 0
+    first_served_at: datetime | None = None
+    manual_serves_this_month: int = 0
+    price_cents: int | None = None
+    weekday: int = 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a scan decided; everything the UI and the JSON output need."""
+
+    status: Status
+    reason: Reason
+    business_date: date
+    source: Source
+    warnings: tuple[Warning, ...] = ()
+    child: Child | None = None
+    card: str | None = None
+    service: str | None = None
+    charged_cents: int = 0
+    balance_cents: int | None = None
+    meal_id: str | None = None
+    first_served_at: datetime | None = None
+    scanned_at: datetime | None = None
+    station: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def served(self) -> bool:
+        return self.status is Status.SERVED
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's verdict object (DESIGN §4); keys are only ever added."""
+        return {
+            "status": self.status.value,
+            "reason": self.reason.value,
+            "warnings": [w.value for w in self.warnings],
+            "child": self.child.public() if self.child else None,
+            "service": self.service,
+            "business_date": self.business_date.isoformat(),
+            "charged_cents": self.charged_cents,
+            "balance_cents": self.balance_cents,
+            "meal_id": self.meal_id,
+            "first_served_at": self.first_served_at.isoformat() if self.first_served_at else None,
+            "card": self.card,
+            "source": self.source.value,
+            "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None,
+            "station": self.station,
+            **self.extra,
+        }
