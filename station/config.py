@@ -120,8 +120,7 @@ def _check_section(
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(
-                f"{path}: « {where}.{key} » doit être de type {expected.__name__}, "
-                f"reçu {value!r}"
+                f"{path}: « {where}.{key} » doit être de type {expected.__name__}, reçu {value!r}"
             )
         out[key] = value
     for key, (_expected, default) in spec.items():
@@ -141,7 +140,9 @@ def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
     portal = _check_section(data.get("portal", {}), _PORTAL_KEYS, "portal", path)
     school = station["school"]
     if not (school.isascii() and school.isdigit()):
-        raise ConfigError(f"{path}: « station.school » doit être un code numérique, reçu {school!r}")
+        raise ConfigError(
+            f"{path}: « station.school » doit être un code numérique, reçu {school!r}"
+        )
     try:
         zone(station["timezone"])
     except ValueError as e:

@@ -37,7 +37,7 @@ class Reason(StrEnum):
     INSUFFICIENT_BALANCE = "insufficient_balance"
 
 
-class Warning(StrEnum):  # noqa: A001 - the domain word; builtins.Warning is never used here
+class Warning(StrEnum):
     """Flags that ride along a served verdict."""
 
     LOW_BALANCE = "low_balance"
@@ -179,6 +179,7 @@ class Facts:
     source: Source
     code_parsed: bool
     card_school: str | None
+    card_code: str | None
     card: Card | None
     child: Child | None
     service: Service | None

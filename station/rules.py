@@ -123,9 +123,10 @@ def decide(facts: Facts, settings: Settings, school: str) -> Verdict:
         source=facts.source,
         warnings=tuple(warnings),
         child=facts.child if known_child else None,
-        card=str(facts.card.code) if facts.card else None,
+        card=facts.card_code,
         service=facts.service.code if facts.service else None,
         charged_cents=outcome.charge if outcome.status is Status.SERVED else 0,
         balance_cents=balance_after,
         first_served_at=facts.first_served_at if outcome.reason is Reason.ALREADY_SERVED else None,
+        extra={"card_status": facts.card.status.value} if facts.card else {},
     )

@@ -1,0 +1,212 @@
+"""The serving engine: one ``ServingLine`` for the app, the CLI and the tests.
+
+``scan`` parses the code, reads the cache, asks the pure rules, and for a served verdict
+writes meal + journal link + outbox entry (and always a scan-log line) in one
+``BEGIN IMMEDIATE`` transaction committed before the verdict is returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from station import rules
+from station.cards import CardCode, parse_card_code, sanitize_raw
+from station.clock import Clock, SystemClock
+from station.errors import UnknownChildError, VoidError
+from station.ids import uuid7
+from station.models import Child, Facts, Settings, Source, Verdict
+from station.store import Store, cache, ledger
+from station.timeutil import iso
+
+
+@dataclass(frozen=True)
+class VoidResult:
+    """A voided meal: the refund and the balance after it."""
+
+    void_id: str
+    meal_id: str
+    refund_cents: int
+    balance_cents: int
+    child: Child | None
+    voided_at: datetime
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "status": "voided",
+            "void_id": self.void_id,
+            "meal_id": self.meal_id,
+            "refund_cents": self.refund_cents,
+            "balance_cents": self.balance_cents,
+            "child": self.child.public() if self.child else None,
+            "voided_at": iso(self.voided_at),
+        }
+
+
+class ServingLine:
+    """Decides and records passes at one serving line, durably, from the local cache."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        station: str,
+        school: str,
+        timezone: ZoneInfo,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.station = station
+        self.school = school
+        self.tz = timezone
+        self.clock = clock or SystemClock()
+
+    # --- scanning -------------------------------------------------------------------
+
+    def scan(
+        self, raw: str, *, at: datetime | None = None, source: Source = Source.WEDGE
+    ) -> Verdict:
+        """Serve or refuse the card ``raw`` as read by a scanner; durable before returning."""
+        code = parse_card_code(raw)
+        return self._serve(raw=raw, code=code, child_id=None, at=at, source=source)
+
+    def serve_manual(self, child_id: str, *, at: datetime | None = None) -> Verdict:
+        """Serve a child found by name (forgotten card) through the same rules."""
+        return self._serve(raw="", code=None, child_id=child_id, at=at, source=Source.MANUAL)
+
+    def _serve(
+        self,
+        *,
+        raw: str,
+        code: CardCode | None,
+        child_id: str | None,
+        at: datetime | None,
+        source: Source,
+    ) -> Verdict:
+        moment = (at or self.clock.now()).astimezone(self.tz)
+        with self.store.write() as conn:
+            settings = cache.settings(conn)
+            facts = self._facts(conn, code, child_id, moment, source, settings)
+            verdict = rules.decide(facts, settings, self.school)
+            verdict = dataclasses.replace(verdict, scanned_at=moment, station=self.station)
+            if verdict.served and verdict.child is not None and verdict.service is not None:
+                meal = ledger.MealRecord(
+                    id=uuid7(int(moment.timestamp() * 1000)),
+                    child_id=verdict.child.id,
+                    card=verdict.card,
+                    source=source.value,
+                    service=verdict.service,
+                    business_date=verdict.business_date.isoformat(),
+                    served_at=iso(moment),
+                    station=self.station,
+                    reason=verdict.reason.value,
+                    charged_cents=verdict.charged_cents,
+                    family_id=verdict.child.family_id,
+                )
+                ledger.insert_meal(conn, meal)
+                verdict = dataclasses.replace(verdict, meal_id=meal.id)
+            ledger.log_scan(
+                conn,
+                at=moment,
+                business_date=verdict.business_date,
+                source=source.value,
+                raw=sanitize_raw(raw) if raw else (f"manuel:{child_id}" if child_id else ""),
+                card=str(code) if code else None,
+                status=verdict.status.value,
+                reason=verdict.reason.value,
+                service=verdict.service,
+                child_id=verdict.child.id if verdict.child else None,
+                meal_id=verdict.meal_id,
+            )
+        return verdict
+
+    def _facts(
+        self,
+        conn: sqlite3.Connection,
+        code: CardCode | None,
+        child_id: str | None,
+        moment: datetime,
+        source: Source,
+        settings: Settings,
+    ) -> Facts:
+        today = moment.date()
+        service = rules.current_service(cache.services(conn), moment.time())
+        card = cache.get_card(conn, str(code)) if code and code.school == self.school else None
+        if source is Source.MANUAL:
+            if child_id is None:
+                raise UnknownChildError("")
+            child = cache.get_child(conn, child_id)
+            if child is None:
+                raise UnknownChildError(child_id)
+            card = cache.card_of_child(conn, child_id)
+        else:
+            child = cache.get_child(conn, card.child_id) if card else None
+        base = Facts(
+            source=source,
+            code_parsed=code is not None or source is Source.MANUAL,
+            card_school=code.school if code else None,
+            card_code=str(code) if code else (card.code if card else None),
+            card=card,
+            child=child,
+            service=service,
+            business_date=today,
+            weekday=today.isoweekday(),
+        )
+        if child is None:
+            return base
+        served = ledger.served_in_service(conn, child.id, today, service.code) if service else []
+        return dataclasses.replace(
+            base,
+            reservation=(
+                cache.get_reservation(conn, child.id, today, service.code) if service else None
+            ),
+            balance_cents=ledger.displayed_balance(conn, child.family_id),
+            served_count=len(served),
+            first_served_at=datetime.fromisoformat(served[0]) if served else None,
+            manual_serves_this_month=(
+                ledger.manual_serves_in_month(conn, child.id, today)
+                if source is Source.MANUAL
+                else 0
+            ),
+            price_cents=cache.get_price(conn, child.tariff, service.code) if service else None,
+        )
+
+    # --- undo -------------------------------------------------------------------------
+
+    def void(self, meal_id: str, *, at: datetime | None = None, reason: str = "") -> VoidResult:
+        """Void a meal served here within the undo window; refunds its charge."""
+        moment = (at or self.clock.now()).astimezone(self.tz)
+        with self.store.write() as conn:
+            row = ledger.get_meal(conn, meal_id)
+            if row is None:
+                raise VoidError(f"Passage inconnu sur cette ligne : {meal_id}", "unknown_meal")
+            if row["void_id"] is not None:
+                raise VoidError("Ce passage est déjà annulé.", "already_voided")
+            window = cache.settings(conn).undo_window_minutes
+            served_at = datetime.fromisoformat(row["served_at"])
+            if moment - served_at > timedelta(minutes=window):
+                raise VoidError(
+                    f"Délai d'annulation dépassé ({window} min après le passage).",
+                    "undo_window_passed",
+                )
+            record = ledger.VoidRecord(
+                id=uuid7(int(moment.timestamp() * 1000)),
+                meal_id=meal_id,
+                voided_at=iso(moment),
+                reason=reason,
+                refund_cents=int(row["charged_cents"]),
+                station=self.station,
+                family_id=row["family_id"],
+            )
+            ledger.insert_void(conn, record)
+            balance = ledger.displayed_balance(conn, row["family_id"])
+            child = cache.get_child(conn, row["child_id"])
+        return VoidResult(record.id, meal_id, record.refund_cents, balance, child, moment)
+
+    # --- helpers for screens -----------------------------------------------------------
+
+    def business_date(self, at: datetime | None = None) -> date:
+        return (at or self.clock.now()).astimezone(self.tz).date()

@@ -1,0 +1,112 @@
+"""Camera reader (``kind = "camera"``): OpenCV capture, decoding off the UI thread.
+
+``device`` is a camera index (``"0"``), a device path (``/dev/video0``, better a stable
+``/dev/v4l/by-id/…`` path) or a video file (tests, demos: the reader stops at its end).
+Each frame is converted to grayscale and decoded in the reader's own thread with
+:func:`station.readers.decode.decode`; a code is accepted only after it was read in
+``confirm_frames`` consecutive frames, then debounced like any other reader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from station.errors import ReaderError
+from station.models import Source
+from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
+from station.readers.decode import DEFAULT_DECODER, ConfirmationFilter, get_decoder
+
+
+def capture_target(device: str) -> int | str:
+    """What to hand to ``cv2.VideoCapture``: an index for ``"0"``, else the path."""
+    text = device.strip()
+    return int(text) if text.isdigit() else text
+
+
+def is_video_file(device: str) -> bool:
+    """True when ``device`` names a regular file (a recording), not a camera."""
+    target = capture_target(device)
+    return isinstance(target, str) and Path(target).is_file()
+
+
+def camera_unavailable(device: str) -> ReaderError:
+    """The French error for a camera that cannot be opened, saying what to check."""
+    if is_video_file(device):
+        return ReaderError(f"vidéo « {device} » illisible : fichier corrompu ou format inconnu")
+    target = capture_target(device)
+    shown = f"/dev/video{target}" if isinstance(target, int) else device
+    return ReaderError(
+        f"caméra {shown} impossible à ouvrir : vérifiez le câble et que l'utilisateur est "
+        "dans le groupe video (sudo usermod -aG video UTILISATEUR)"
+    )
+
+
+class CameraReader(ThreadedReader):
+    """Read codes from a camera (or a video file) with pyzbar or zxing-cpp."""
+
+    source: ClassVar[Source] = Source.CAMERA
+
+    def __init__(
+        self,
+        name: str,
+        on_scan: ScanCallback,
+        on_error: ErrorCallback,
+        *,
+        device: str = "0",
+        decoder: str = DEFAULT_DECODER,
+        confirm_frames: int = 2,
+        width: int = 640,
+        height: int = 480,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, on_scan, on_error, **kwargs)
+        self.device = device
+        self.decoder = decoder
+        self.confirm_frames = confirm_frames
+        self.width = width
+        self.height = height
+        self.frames_read = 0
+        self._capture: Any = None
+
+    def _open(self) -> None:
+        decode = get_decoder(self.decoder)  # fails early, with what to install
+        del decode
+        import cv2
+
+        capture = cv2.VideoCapture(capture_target(self.device))
+        if not capture.isOpened():
+            capture.release()
+            raise camera_unavailable(self.device)
+        if not is_video_file(self.device):
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+            # Decode the newest frame, not a queue of stale ones.
+            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self._capture = capture
+
+    def _read(self) -> bool:
+        import cv2
+
+        decode = get_decoder(self.decoder)
+        confirm = ConfirmationFilter(self.confirm_frames)
+        from_file = is_video_file(self.device)
+        while not self._stop.is_set():
+            ok, frame = self._capture.read()
+            if not ok or frame is None:
+                if from_file:
+                    return True
+                raise ReaderError(
+                    f"caméra {self.device} : plus d'image (débranchée ?) ; "
+                    "reconnexion automatique en cours"
+                )
+            self.frames_read += 1
+            gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            for code in confirm.feed(dict.fromkeys(decode(gray))):
+                self._emit(code)
+        return False
+
+    def _release(self) -> None:
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.release()

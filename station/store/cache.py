@@ -1,0 +1,308 @@
+"""The local cache of the school: reads for the engine, and applying pulled changes.
+
+Changes follow docs/sync-protocol.md: ``{"seq", "kind", "key", "data"}`` with
+``data = None`` for a deletion. A page of changes and the new cursor are written in the
+caller's single transaction, so a cut connection leaves the cache at a whole page.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import date, time
+from typing import Any
+
+from station.models import (
+    Card,
+    CardStatus,
+    Child,
+    Regime,
+    Reservation,
+    Service,
+    Settings,
+)
+
+
+def _json_list(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    value = json.loads(text)
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def child_from_row(row: sqlite3.Row) -> Child:
+    return Child(
+        id=row["id"],
+        last_name=row["last_name"],
+        first_name=row["first_name"],
+        class_name=row["class_name"],
+        regime=Regime(row["regime"]) if row["regime"] in ("ticket", "forfait") else Regime.TICKET,
+        forfait_days=frozenset(int(d) for d in row["forfait_days"] if d.isdigit()),
+        tariff=row["tariff"],
+        diet=_json_list(row["diet"]),
+        allergies=_json_list(row["allergies"]),
+        family_id=row["family_id"],
+        photo=row["photo"],
+    )
+
+
+def get_child(conn: sqlite3.Connection, child_id: str) -> Child | None:
+    row = conn.execute("SELECT * FROM children WHERE id = ?", (child_id,)).fetchone()
+    return child_from_row(row) if row else None
+
+
+def get_card(conn: sqlite3.Connection, code: str) -> Card | None:
+    row = conn.execute("SELECT * FROM cards WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        return None
+    status = row["status"] if row["status"] in ("active", "lost", "blocked") else "blocked"
+    return Card(code=row["code"], child_id=row["child_id"], status=CardStatus(status))
+
+
+def card_of_child(conn: sqlite3.Connection, child_id: str) -> Card | None:
+    row = conn.execute(
+        "SELECT code FROM cards WHERE child_id = ? ORDER BY status = 'active' DESC, code LIMIT 1",
+        (child_id,),
+    ).fetchone()
+    return get_card(conn, row["code"]) if row else None
+
+
+def get_reservation(
+    conn: sqlite3.Connection, child_id: str, day: date, service: str
+) -> Reservation | None:
+    row = conn.execute(
+        "SELECT prepaid FROM reservations WHERE child_id = ? AND day = ? AND service = ?",
+        (child_id, day.isoformat(), service),
+    ).fetchone()
+    if row is None:
+        return None
+    return Reservation(child_id, day, service, bool(row["prepaid"]))
+
+
+def get_price(conn: sqlite3.Connection, tariff: str, service: str) -> int | None:
+    row = conn.execute(
+        "SELECT price_cents FROM tariffs WHERE tariff = ? AND service = ?", (tariff, service)
+    ).fetchone()
+    return int(row["price_cents"]) if row else None
+
+
+def services(conn: sqlite3.Connection) -> list[Service]:
+    return [
+        Service(row["code"], time.fromisoformat(row["start"]), time.fromisoformat(row["end"]))
+        for row in conn.execute('SELECT code, start, "end" FROM services ORDER BY start')
+    ]
+
+
+def settings(conn: sqlite3.Connection) -> Settings:
+    values = {
+        row["key"]: json.loads(row["value"]) for row in conn.execute("SELECT * FROM settings")
+    }
+    return Settings.from_mapping(values)
+
+
+def meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return str(row["value"]) if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def search_children(conn: sqlite3.Connection, text: str, limit: int = 20) -> list[Child]:
+    """Children whose last or first name starts with ``text`` (case-insensitive)."""
+    pattern = text.strip().replace("%", "").replace("_", "") + "%"
+    rows = conn.execute(
+        "SELECT * FROM children WHERE last_name LIKE ?1 OR first_name LIKE ?1 "
+        "OR (last_name || ' ' || first_name) LIKE ?1 "
+        "ORDER BY last_name, first_name LIMIT ?2",
+        (pattern, limit),
+    )
+    return [child_from_row(r) for r in rows]
+
+
+# --- applying pulled changes -------------------------------------------------------------
+
+
+def _child_row(data: Mapping[str, Any]) -> dict[str, Any]:
+    days = data.get("forfait_days") or []
+    if isinstance(days, str):
+        days = [d for d in days if d.isdigit()]
+    return {
+        "id": str(data["id"]),
+        "last_name": str(data.get("last_name", "")),
+        "first_name": str(data.get("first_name", "")),
+        "class_name": str(data.get("class") or data.get("class_name") or ""),
+        "birth_date": data.get("birth_date"),
+        "regime": str(data.get("regime") or "ticket"),
+        "forfait_days": "".join(str(int(d)) for d in days),
+        "tariff": str(data.get("tariff") or ""),
+        "diet": json.dumps(list(data.get("diet") or []), ensure_ascii=False),
+        "allergies": json.dumps(list(data.get("allergies") or []), ensure_ascii=False),
+        "family_id": str(data.get("family_id") or ""),
+        "photo": data.get("photo") or None,
+    }
+
+
+def _split(key: str, parts: int) -> list[str]:
+    pieces = key.split("/")
+    if len(pieces) != parts:
+        raise ValueError(f"clé de changement invalide : {key!r}")
+    return pieces
+
+
+def apply_change(conn: sqlite3.Connection, change: Mapping[str, Any], own_station: str) -> None:
+    """Apply one change of the feed to the cache (inside the caller's transaction)."""
+    kind = change["kind"]
+    key = str(change["key"])
+    data = change.get("data")
+    seq = int(change["seq"])
+    if kind == "child":
+        if data is None:
+            conn.execute("DELETE FROM children WHERE id = ?", (key,))
+        else:
+            row = _child_row(data)
+            cols = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
+            conn.execute(
+                f"INSERT INTO children ({cols}) VALUES ({marks}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                tuple(row.values()),
+            )
+    elif kind == "card":
+        if data is None:
+            conn.execute("DELETE FROM cards WHERE code = ?", (key,))
+        else:
+            conn.execute(
+                "INSERT INTO cards (code, child_id, status) VALUES (?, ?, ?) ON CONFLICT (code) "
+                "DO UPDATE SET child_id = excluded.child_id, status = excluded.status",
+                (key, str(data["child_id"]), str(data.get("status") or "active")),
+            )
+    elif kind == "reservation":
+        child_id, day, service = _split(key, 3)
+        if data is None:
+            conn.execute(
+                "DELETE FROM reservations WHERE child_id = ? AND day = ? AND service = ?",
+                (child_id, day, service),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO reservations (child_id, day, service, prepaid) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET prepaid = excluded.prepaid",
+                (child_id, day, service, 1 if data.get("prepaid") else 0),
+            )
+    elif kind == "balance":
+        if data is None:
+            conn.execute("DELETE FROM balances WHERE family_id = ?", (key,))
+        else:
+            conn.execute(
+                "INSERT INTO balances (family_id, balance_cents, as_of_seq) VALUES (?, ?, ?) "
+                "ON CONFLICT (family_id) DO UPDATE SET balance_cents = excluded.balance_cents, "
+                "as_of_seq = excluded.as_of_seq",
+                (key, int(data["balance_cents"]), seq),
+            )
+    elif kind == "tariff":
+        tariff, service = _split(key, 2)
+        if data is None:
+            conn.execute("DELETE FROM tariffs WHERE tariff = ? AND service = ?", (tariff, service))
+        else:
+            conn.execute(
+                "INSERT INTO tariffs (tariff, service, price_cents) VALUES (?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET price_cents = excluded.price_cents",
+                (tariff, service, int(data["price_cents"])),
+            )
+    elif kind == "service":
+        if data is None:
+            conn.execute("DELETE FROM services WHERE code = ?", (key,))
+        else:
+            start = time.fromisoformat(str(data["start"])).isoformat("minutes")
+            end = time.fromisoformat(str(data["end"])).isoformat("minutes")
+            conn.execute(
+                'INSERT INTO services (code, start, "end") VALUES (?, ?, ?) ON CONFLICT (code) '
+                'DO UPDATE SET start = excluded.start, "end" = excluded."end"',
+                (key, start, end),
+            )
+    elif kind == "settings":
+        if data is not None:
+            Settings.from_mapping(dict(data))  # refuse a page with unusable settings
+            conn.executemany(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [(k, json.dumps(v)) for k, v in data.items()],
+            )
+    elif kind == "school":
+        if data is not None:
+            set_meta(conn, "school_name", str(data.get("name") or ""))
+            if data.get("timezone"):
+                set_meta(conn, "school_timezone", str(data["timezone"]))
+    elif kind == "meal":
+        _apply_meal(conn, key, data, own_station)
+    # Unknown kinds are skipped: a newer portal may send more than this station uses.
+
+
+def _apply_meal(
+    conn: sqlite3.Connection, meal_id: str, data: Mapping[str, Any] | None, own_station: str
+) -> None:
+    if data is None:
+        conn.execute("DELETE FROM remote_meals WHERE id = ?", (meal_id,))
+        return
+    local = conn.execute("SELECT 1 FROM meals WHERE id = ?", (meal_id,)).fetchone()
+    if local is not None:
+        conn.execute(
+            "UPDATE meals SET duplicate_pass = ? WHERE id = ?",
+            (1 if data.get("duplicate_pass") else 0, meal_id),
+        )
+        return
+    conn.execute(
+        "INSERT INTO remote_meals (id, child_id, station, service, business_date, served_at, "
+        "source, charged_cents, voided, duplicate_pass) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET voided = excluded.voided, "
+        "duplicate_pass = excluded.duplicate_pass",
+        (
+            meal_id,
+            str(data["child_id"]),
+            str(data.get("station") or ""),
+            str(data["service"]),
+            str(data["business_date"]),
+            str(data["served_at"]),
+            str(data.get("source") or ""),
+            int(data.get("charged_cents") or 0),
+            1 if data.get("voided") else 0,
+            1 if data.get("duplicate_pass") else 0,
+        ),
+    )
+
+
+def apply_changes(
+    conn: sqlite3.Connection, changes: Iterable[Mapping[str, Any]], own_station: str
+) -> int:
+    """Apply a page of changes; returns how many were applied."""
+    count = 0
+    for change in changes:
+        apply_change(conn, change, own_station)
+        count += 1
+    return count
+
+
+def apply_page(
+    conn: sqlite3.Connection,
+    changes: Iterable[Mapping[str, Any]],
+    cursor: int,
+    own_station: str,
+    pulled_at: str,
+) -> int:
+    """Apply a page and move the pull cursor to ``cursor`` (same transaction)."""
+    count = apply_changes(conn, changes, own_station)
+    set_meta(conn, "pull_cursor", str(cursor))
+    set_meta(conn, "pulled_at", pulled_at)
+    return count
+
+
+def pull_cursor(conn: sqlite3.Connection) -> int:
+    return int(meta(conn, "pull_cursor", "0") or 0)
