@@ -44,7 +44,7 @@ _READER_COMMON: dict[str, tuple[type, Any]] = {
 }
 READER_KEYS: dict[str, dict[str, tuple[type, Any]]] = {
     "wedge": {"max_interval_ms": (int, 50), "min_length": (int, 6)},
-    "evdev": {"device": (str, ...)},
+    "evdev": {"device": (str, ...), "grab": (bool, True)},
     "serial": {
         "port": (str, ...),
         "baudrate": (int, 9600),

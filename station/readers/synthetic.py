@@ -81,16 +81,17 @@ def perturbed_frame(symbol: Any, level: int, rng: np.random.Generator) -> Any:
     fit = min(0.85 * width / w, 0.7 * height / h, 3.0)
     scale = fit * rng.uniform(*scales)
     sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     cx = width / 2 + rng.uniform(-0.1, 0.1) * width
     cy = height / 2 + rng.uniform(-0.1, 0.1) * height
     angle = np.deg2rad(rng.uniform(-rotation, rotation))
-    corners = np.float32(
-        [[-sw / 2, -sh / 2], [sw / 2, -sh / 2], [sw / 2, sh / 2], [-sw / 2, sh / 2]]
+    corners = np.array(
+        [[-sw / 2, -sh / 2], [sw / 2, -sh / 2], [sw / 2, sh / 2], [-sw / 2, sh / 2]],
+        dtype=np.float32,
     )
-    corners += rng.uniform(-jitter, jitter, corners.shape).astype(np.float32) * np.float32([sw, sh])
-    rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    dst = corners @ rot.T + np.float32([cx, cy])
+    corners += rng.uniform(-jitter, jitter, corners.shape) * np.array([sw, sh])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = corners @ rot.T + np.array([cx, cy])
     matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     warped = cv2.warpPerspective(symbol, matrix, (width, height), borderValue=0)
     mask = cv2.warpPerspective(np.full_like(symbol, 255), matrix, (width, height), borderValue=0)

@@ -18,9 +18,9 @@ from station.store import db, journal, migrations
 class Store:
     """An open station database (WAL, ``synchronous=FULL``, migrated to the latest version)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = db.BUSY_TIMEOUT_MS) -> None:
         self.path = Path(path)
-        self.conn = db.connect(self.path)
+        self.conn = db.connect(self.path, busy_timeout_ms)
         try:
             if migrations.applied_versions(self.conn) != {v for v, _n, _s in migrations.MIGRATIONS}:
                 with self.write() as conn:

@@ -53,7 +53,7 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
     """Open (creating with mode 0600 when absent) and configure the database at ``path``."""
     try:
         _create_private(path)
@@ -61,7 +61,7 @@ def connect(path: Path) -> sqlite3.Connection:
         raise StoreError(f"Impossible de créer la base {path} : {e.strerror}") from e
     try:
         conn = sqlite3.connect(
-            path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            path, isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=False
         )
         conn.row_factory = sqlite3.Row
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -69,7 +69,7 @@ def connect(path: Path) -> sqlite3.Connection:
             raise StoreError(f"Le mode WAL est indisponible pour {path} (mode {mode}).")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     except sqlite3.Error as e:
         raise translate(e, path) from e
     return conn
