@@ -1,0 +1,139 @@
+"""Error answers: always JSON ``{"detail", "field"}``, never a bare 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal_sync_api.core.config import MAX_BODY_BYTES
+from portal_sync_api.schemas import ErrorPublic
+
+log = logging.getLogger("portal_sync_api")
+
+
+class ApiError(Exception):
+    """An error answer with a status, a message for people and the field at fault."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.field = field
+        self.headers = headers
+
+
+def not_found(what: str, field: str) -> ApiError:
+    """The answer for anything missing or outside the caller's school/family."""
+    return ApiError(404, f"{what} introuvable", field=field)
+
+
+#: Error responses shared by the routes, for the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic, "description": "Jeton absent ou invalide"},
+    404: {"model": ErrorPublic, "description": "Introuvable (ou hors de votre périmètre)"},
+    413: {"model": ErrorPublic, "description": "Requête trop volumineuse"},
+    422: {"model": ErrorPublic, "description": "Donnée invalide; `field` la nomme"},
+}
+
+
+def _body(detail: str, field: str | None, errors: list[dict[str, Any]] | None = None) -> Any:
+    return ErrorPublic(detail=detail, field=field, errors=errors).model_dump(exclude_none=True)
+
+
+def field_of(loc: Sequence[Any]) -> str:
+    """``("query", "limit")`` → ``limit``; ``("body", "meals", 3, "id")`` → ``meals.3.id``."""
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers and the body-size guard on ``app``."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(
+            _body(exc.detail, exc.field), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalide"}
+        field = field_of(first["loc"])
+        return JSONResponse(_body(f"{field}: {first['msg']}", field, errors), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            _body(str(exc.detail), None),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__)
+        return JSONResponse(_body("base de données indisponible", "database"), status_code=503)
+
+    app.add_middleware(BodyLimit)
+
+
+class BodyLimit:
+    """Refuse request bodies over 1 MiB with 413, before the application reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._refuse(send)
+                    return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise ApiError(413, "corps de requête > 1 Mio", field="body")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(_body("corps de requête > 1 Mio", "body"), status_code=413)
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})

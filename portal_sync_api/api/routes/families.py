@@ -1,0 +1,53 @@
+"""A family's balance and recent ledger lines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
+from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
+from portal_sync_api.crud.ledger import balances, recent_entries
+from portal_sync_api.models import Child, Family
+from portal_sync_api.schemas import BalancePublic, LedgerEntryPublic
+
+router = APIRouter(prefix="/v1/families", tags=["families"], responses=ERROR_RESPONSES)
+
+
+@router.get("/{family_id}/balance", response_model=BalancePublic)
+def read_balance(
+    family_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> BalancePublic:
+    """Balance (the ledger sum) and the latest ledger entries, newest first."""
+    check_path_id(family_id, "family_id", "famille")
+    family = session.get(Family, family_id)
+    allowed = family is not None and (
+        (user.kind == "parent" and user.family_id == family_id)
+        or (
+            user.kind == "intendance"
+            and session.execute(
+                select(Child.id)
+                .where(Child.family_id == family_id, Child.school_id == user.school_id)
+                .limit(1)
+            ).first()
+            is not None
+        )
+    )
+    if not allowed:
+        raise not_found("famille", "family_id")
+    entries = recent_entries(session, family_id=family_id, limit=limit)
+    return BalancePublic(
+        family_id=family_id,
+        balance_cents=balances(session, family_ids=[family_id])[family_id],
+        entries=[
+            LedgerEntryPublic(
+                at=e.at, kind=e.kind, amount_cents=e.amount_cents, reference=e.reference
+            )
+            for e in entries
+        ],
+    )

@@ -1,0 +1,46 @@
+"""The intendance's daily consumption report."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
+from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
+from portal_sync_api.crud.reads import consumption, consumption_csv
+from portal_sync_api.crud.schools import get_school
+from portal_sync_api.schemas import ConsumptionPublic
+
+router = APIRouter(prefix="/v1/schools", tags=["schools"], responses=ERROR_RESPONSES)
+
+
+@router.get(
+    "/{code}/consumption",
+    response_model=ConsumptionPublic,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def read_consumption(
+    code: str,
+    session: SessionDep,
+    user: CurrentUser,
+    day: Annotated[date, Query(description="Jour, AAAA-MM-JJ")],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> ConsumptionPublic | Response:
+    """Per service and per class: reserved, served with/without reservation, no-shows,
+    voids, duplicate passes, amount charged. ``format=csv`` gives a file for Excel."""
+    check_path_id(code, "code", "école")
+    school = get_school(session, code=code)
+    if school is None or user.kind != "intendance" or user.school_id != school.id:
+        raise not_found("école", "code")
+    report = consumption(session, school=school, day=day)
+    if format == "csv":
+        return Response(
+            consumption_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="consommation-{code}-{day}.csv"'
+            },
+        )
+    return report

@@ -1,0 +1,124 @@
+"""Station sync: pull the changes feed, push meals and voids (docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from portal_sync_api.api.deps import CurrentStation, SessionDep
+from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError, field_of
+from portal_sync_api.core.config import DEFAULT_PAGE, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_PAGE
+from portal_sync_api.crud import changes as feed
+from portal_sync_api.crud.meals import BatchItem, Rejected, ingest
+from portal_sync_api.models import School
+from portal_sync_api.schemas import ChangesPage, MealBatchResult, MealIn, VoidIn
+
+router = APIRouter(prefix="/v1/sync", tags=["sync"], responses=ERROR_RESPONSES)
+
+
+@router.get("/changes", response_model=ChangesPage)
+def read_changes(
+    session: SessionDep,
+    station: CurrentStation,
+    since: Annotated[int, Query(ge=0, le=2**53)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+) -> Response:
+    """Changes of the station's school after ``since``, oldest first, paginated.
+
+    The JSON is assembled from the stored ``data`` texts without re-parsing them: a first
+    pull moves hundreds of thousands of rows.
+    """
+    school = session.get_one(School, station.school_id)
+    rows, more = feed.page(session, school_id=school.id, since=since, limit=limit)
+    dumps = json.dumps
+    parts = [
+        f'{{"seq":{seq},"kind":{dumps(kind)},"key":{dumps(key, ensure_ascii=False)},'
+        f'"data":{data if data is not None else "null"}}}'
+        for seq, kind, key, data in rows
+    ]
+    head = {
+        "school": school.code,
+        "since": since,
+        "next": rows[-1][0] if rows else since,
+        "more": more,
+        "server_time": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    body = json.dumps(head, separators=(",", ":"))[:-1] + ',"changes":[' + ",".join(parts) + "]}"
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+def parse_item(raw: Any) -> BatchItem:
+    """Validate one batch item; a bad one becomes ``rejected`` with ``invalid: FIELD``."""
+    item_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(item_id, str):
+        item_id = None
+    if not isinstance(raw, dict):
+        return Rejected(id=None, reason="invalid: item")
+    kind = raw.get("kind", "meal")
+    model: type[MealIn] | type[VoidIn]
+    if kind == "meal":
+        model = MealIn
+    elif kind == "void":
+        model = VoidIn
+    else:
+        return Rejected(id=item_id, reason="invalid: kind")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return Rejected(id=item_id, reason=f"invalid: {field_of(exc.errors()[0]['loc'])}")
+
+
+async def read_batch(request: Request) -> list[BatchItem]:
+    """The request body as batch items: ≤ 1 MiB (413), JSON (422), ≤ 1000 items (413)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, "corps de requête > 1 Mio", field="body")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(422, "JSON invalide", field="body") from None
+    meals = payload.get("meals") if isinstance(payload, dict) else None
+    if not isinstance(meals, list):
+        raise ApiError(422, "meals: liste attendue", field="meals")
+    if len(meals) > MAX_BATCH_ITEMS:
+        raise ApiError(413, f"meals: au plus {MAX_BATCH_ITEMS} éléments", field="meals")
+    return [parse_item(raw) for raw in meals]
+
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MealBatchIn"}}},
+    }
+}
+
+
+@router.post(
+    "/meals",
+    response_model=MealBatchResult,
+    response_model_exclude_none=True,
+    openapi_extra=_BATCH_BODY,
+)
+def push_meals(
+    session: SessionDep,
+    station: CurrentStation,
+    items: Annotated[list[BatchItem], Depends(read_batch)],
+) -> MealBatchResult:
+    """Apply meals and voids in order, each id exactly once forever."""
+    for attempt in range(3):
+        try:
+            with session.begin():
+                return MealBatchResult(results=ingest(session, station=station, items=items))
+        except IntegrityError:
+            # Another request inserted one of these ids between our read and our write
+            # (possible only across schools); the next attempt reports it as duplicate.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,183 @@
+"""``portal-sync-api`` command line (DESIGN §5): a thin layer over the data functions.
+
+Exit codes: 0 done, 1 data error (message on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal_sync_api.core.config import Settings
+from portal_sync_api.core.db import make_engine, session_scope
+from portal_sync_api.crud.accounts import ROLES, create_station, create_user
+from portal_sync_api.crud.schools import parse_window, set_school
+from portal_sync_api.errors import DataError
+from portal_sync_api.imports import KINDS, LOADERS, ImportFailed
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portal-sync-api",
+        description="Portail cantine: API des stations, imports, comptes.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="base de données (défaut: $PORTAL_DATABASE_URL ou sqlite:///portal.db)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="lancer l'API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    commands.add_parser("migrate", help="créer ou mettre à jour le schéma (Alembic)")
+
+    imp = commands.add_parser("import", help="importer un fichier CSV (tout ou rien)")
+    imp.add_argument("kind", choices=KINDS)
+    imp.add_argument("file", type=Path, metavar="FILE.csv")
+
+    school = commands.add_parser("school", help="écoles").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    school_set = school.add_parser("set", help="créer ou modifier une école")
+    school_set.add_argument("code")
+    school_set.add_argument("--name")
+    school_set.add_argument("--timezone", metavar="TZ")
+    school_set.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="CODE=HH:MM-HH:MM",
+        help="fenêtre d'un service (répétable); CODE= le supprime",
+    )
+    school_set.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="réglage de l'école (répétable)",
+    )
+
+    station = commands.add_parser("station", help="stations").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    station_create = station.add_parser("create", help="créer une station; affiche son jeton")
+    station_create.add_argument("--school", required=True, metavar="CODE")
+    station_create.add_argument("--name", required=True)
+
+    user = commands.add_parser("user", help="utilisateurs").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    user_create = user.add_parser("create", help="créer un utilisateur; affiche son jeton")
+    user_create.add_argument("--role", required=True, choices=ROLES)
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--school", metavar="CODE")
+    user_create.add_argument("--family", metavar="ID")
+    return parser
+
+
+def _pairs(values: list[str], option: str, parser: argparse.ArgumentParser) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            parser.error(f"{option} attend KEY=VALUE, reçu {value!r}")
+        pairs[key.strip()] = rest.strip()
+    return pairs
+
+
+def _serve(url: str, host: str, port: int) -> int:
+    import uvicorn
+
+    from portal_sync_api.api.main import create_app
+
+    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+    return 0
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) -> int:
+    if args.command == "serve":
+        return _serve(url, args.host, args.port)
+    if args.command == "migrate":
+        from portal_sync_api.migrate import upgrade
+
+        upgrade(url)
+        print("schéma à jour", file=sys.stderr)
+        return 0
+    engine = make_engine(url)
+    try:
+        if args.command == "import":
+            if not args.file.is_file():
+                raise DataError("file", f"fichier introuvable: {args.file}")
+            with session_scope(engine) as session:
+                changed = LOADERS[args.kind](session, args.file)
+            print(f"import {args.kind}: {changed} changement(s)", file=sys.stderr)
+        elif args.command == "school":
+            services = {
+                code: (parse_window(window) if window else None)
+                for code, window in _pairs(args.service, "--service", parser).items()
+            }
+            settings: dict[str, str | int] = dict(_pairs(args.setting, "--setting", parser))
+            with session_scope(engine) as session:
+                set_school(
+                    session,
+                    code=args.code,
+                    name=args.name,
+                    timezone=args.timezone,
+                    services=services,
+                    settings=settings,
+                )
+            print(f"école {args.code} enregistrée", file=sys.stderr)
+        elif args.command == "station":
+            with session_scope(engine) as session:
+                token = create_station(session, school_code=args.school, name=args.name)
+            print(token)
+        elif args.command == "user":
+            with session_scope(engine) as session:
+                token = create_user(
+                    session,
+                    role=args.role,
+                    email=args.email,
+                    school_code=args.school,
+                    family_id=args.family,
+                )
+            print(token)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``portal-sync-api``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    url = Settings.from_env(args.db).database_url
+    try:
+        return _run(args, parser, url)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("erreur: fichier refusé, rien n'a été importé", file=sys.stderr)
+        return 1
+    except DataError as exc:
+        print(f"erreur: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(
+            f"erreur: base de données: {type(exc).__name__}: {str(exc).splitlines()[0]}\n"
+            "(schéma absent ? lancez `portal-sync-api migrate`)",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Configuration, database engine and token security of the portal."""

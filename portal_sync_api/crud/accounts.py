@@ -1,0 +1,91 @@
+"""Stations and users, and who a bearer token belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_sync_api.core.security import hash_token, new_token
+from portal_sync_api.crud.ledger import now_iso
+from portal_sync_api.crud.schools import require_school
+from portal_sync_api.errors import DataError
+from portal_sync_api.models import Family, Station, User
+
+ROLES = ("intendance", "parent")
+
+
+def create_station(session: Session, *, school_code: str, name: str) -> str:
+    """Register a station of a school; returns its token (only the digest is stored)."""
+    school = require_school(session, code=school_code)
+    if not name.strip():
+        raise DataError("name", "nom de station vide")
+    exists = session.execute(
+        select(Station.id).where(Station.school_id == school.id, Station.name == name)
+    ).first()
+    if exists:
+        raise DataError("name", f"la station {name} existe déjà pour l'école {school_code}")
+    token = new_token("st")
+    session.add(
+        Station(school_id=school.id, name=name, token_hash=hash_token(token), created_at=now_iso())
+    )
+    session.flush()
+    return token
+
+
+def create_user(
+    session: Session,
+    *,
+    role: str,
+    email: str,
+    school_code: str | None = None,
+    family_id: str | None = None,
+) -> str:
+    """Register an intendance user (needs a school) or a parent (needs a family)."""
+    if role not in ROLES:
+        raise DataError("role", f"doit être {' | '.join(ROLES)}")
+    if "@" not in email:
+        raise DataError("email", f"adresse invalide: {email!r}")
+    user = User(email=email, role=role, token_hash="", created_at=now_iso())
+    if role == "intendance":
+        if not school_code:
+            raise DataError("school", "--school est requis pour le rôle intendance")
+        user.school_id = require_school(session, code=school_code).id
+    else:
+        if not family_id:
+            raise DataError("family", "--family est requis pour le rôle parent")
+        if session.get(Family, family_id) is None:
+            raise DataError("family", f"famille inconnue: {family_id}")
+        user.family_id = family_id
+    token = new_token("us")
+    user.token_hash = hash_token(token)
+    session.add(user)
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a station (of a school) or a user (intendance or parent)."""
+
+    kind: str  # "station" | "intendance" | "parent"
+    school_id: int | None
+    family_id: str | None
+    station: Station | None = None
+
+
+def principal_for(session: Session, *, token: str) -> Principal | None:
+    """The owner of ``token``, or ``None`` when the token is unknown."""
+    digest = hash_token(token)
+    station = session.execute(
+        select(Station).where(Station.token_hash == digest)
+    ).scalar_one_or_none()
+    if station is not None:
+        return Principal(
+            kind="station", school_id=station.school_id, family_id=None, station=station
+        )
+    user = session.execute(select(User).where(User.token_hash == digest)).scalar_one_or_none()
+    if user is None:
+        return None
+    return Principal(kind=user.role, school_id=user.school_id, family_id=user.family_id)

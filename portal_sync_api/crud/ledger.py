@@ -1,0 +1,161 @@
+"""The append-only ledger of family accounts and the balance rows of the feed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
+from portal_sync_api.errors import DataError
+from portal_sync_api.models import Child, Family, LedgerEntry
+
+LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
+_IN_CHUNK = 900
+
+
+def now_iso() -> str:
+    """Current instant as ISO-8601 UTC text."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> list[Sequence[str]]:
+    """Split ``values`` for ``IN (…)`` lists that stay under SQLite's parameter limit."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def family_schools(session: Session, *, family_ids: Collection[str]) -> dict[str, set[int]]:
+    """For each family, the schools of its children (where its balance is published)."""
+    result: dict[str, set[int]] = defaultdict(set)
+    for part in chunks(sorted(family_ids)):
+        rows = session.execute(
+            select(Child.family_id, Child.school_id).where(Child.family_id.in_(part)).distinct()
+        )
+        for family_id, school_id in rows:
+            if family_id is not None:
+                result[family_id].add(school_id)
+    return result
+
+
+def balances(session: Session, *, family_ids: Collection[str]) -> dict[str, int]:
+    """Ledger sum of each family (0 for a family with no entry)."""
+    result = dict.fromkeys(family_ids, 0)
+    for part in chunks(sorted(family_ids)):
+        rows = session.execute(
+            select(LedgerEntry.family_id, func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.family_id.in_(part))
+            .group_by(LedgerEntry.family_id)
+        )
+        for family_id, total in rows:
+            result[family_id] = int(total or 0)
+    return result
+
+
+def put_balances(
+    session: Session,
+    *,
+    family_ids: Collection[str],
+    buffer: ChangeBuffer,
+    schools: dict[str, set[int]] | None = None,
+) -> None:
+    """Put the current balance of each family into ``buffer`` for each of its schools.
+
+    The caller holds the counter locks of those schools (see :func:`lock_schools`), so
+    the sum is exactly the ledger as of the seq the flush will give the row.
+    """
+    if not family_ids:
+        return
+    schools = schools if schools is not None else family_schools(session, family_ids=family_ids)
+    for family_id, total in balances(session, family_ids=family_ids).items():
+        for school_id in sorted(schools.get(family_id, ())):
+            buffer.put(
+                school_id=school_id,
+                kind="balance",
+                key=family_id,
+                data={"family_id": family_id, "balance_cents": total},
+            )
+
+
+@dataclass(frozen=True)
+class CreditIn:
+    """One credit line: a payment received (or an adjustment)."""
+
+    family_id: str
+    amount_cents: int
+    reference: str
+    kind: str = "credit"
+
+
+def add_credits(session: Session, *, credits: Sequence[CreditIn]) -> int:
+    """Append credits; a reference already in the ledger is skipped (idempotent).
+
+    A reference reused for another family or amount is a :class:`DataError`. Returns the
+    number of entries written; balances move in the feed in the same transaction.
+    """
+    if not credits:
+        return 0
+    family_ids = {c.family_id for c in credits}
+    known: set[str] = set()
+    for part in chunks(sorted(family_ids)):
+        known.update(session.execute(select(Family.id).where(Family.id.in_(part))).scalars())
+    for credit in credits:
+        if credit.family_id not in known:
+            raise DataError("family_id", f"famille inconnue: {credit.family_id}")
+    schools = family_schools(session, family_ids=family_ids)
+    lock_schools(session, school_ids={s for ids in schools.values() for s in ids})
+    existing: dict[str, tuple[str, int]] = {}
+    for part in chunks(sorted({c.reference for c in credits})):
+        rows = session.execute(
+            select(LedgerEntry.reference, LedgerEntry.family_id, LedgerEntry.amount_cents).where(
+                LedgerEntry.reference.in_(part)
+            )
+        )
+        existing.update({ref: (fam, amount) for ref, fam, amount in rows})
+    at = now_iso()
+    new_rows = []
+    for credit in credits:
+        seen = existing.get(credit.reference)
+        if seen is not None:
+            if seen != (credit.family_id, credit.amount_cents):
+                raise DataError(
+                    "reference",
+                    f"référence {credit.reference} déjà utilisée pour un autre paiement",
+                )
+            continue
+        existing[credit.reference] = (credit.family_id, credit.amount_cents)
+        new_rows.append(
+            {
+                "family_id": credit.family_id,
+                "kind": credit.kind,
+                "amount_cents": credit.amount_cents,
+                "reference": credit.reference,
+                "at": at,
+            }
+        )
+    if new_rows:
+        session.execute(insert(LedgerEntry), new_rows)
+        buffer = ChangeBuffer()
+        put_balances(
+            session,
+            family_ids={str(r["family_id"]) for r in new_rows},
+            buffer=buffer,
+            schools=schools,
+        )
+        buffer.flush(session)
+    return len(new_rows)
+
+
+def recent_entries(session: Session, *, family_id: str, limit: int) -> list[LedgerEntry]:
+    """The family's latest ledger entries, newest first."""
+    return list(
+        session.execute(
+            select(LedgerEntry)
+            .where(LedgerEntry.family_id == family_id)
+            .order_by(LedgerEntry.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

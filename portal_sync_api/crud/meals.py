@@ -1,0 +1,360 @@
+"""Meals and voids pushed by stations, applied set-based per batch and exactly once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from portal_sync_api.core.config import CLOCK_SKEW_SECONDS
+from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
+from portal_sync_api.crud.ledger import chunks, family_schools, put_balances
+from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void
+from portal_sync_api.schemas import ItemResult, MealIn, VoidIn
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A batch item that failed validation before reaching the database."""
+
+    id: str | None
+    reason: str
+
+
+BatchItem = MealIn | VoidIn | Rejected
+
+
+def meal_data(row: dict[str, Any], *, station: str, voided: bool) -> dict[str, Any]:
+    """Feed data of a meal (kind ``meal``)."""
+    return {
+        "meal_id": row["id"],
+        "child_id": row["child_id"],
+        "station": station,
+        "service": row["service"],
+        "business_date": row["business_date"].isoformat(),
+        "served_at": row["served_at"],
+        "charged_cents": row["charged_cents"],
+        "voided": voided,
+        "duplicate_pass": bool(row["duplicate_pass"]),
+    }
+
+
+def _existing_acks(
+    session: Session, model: type[Meal] | type[Void], ids: list[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunks(sorted(set(ids))):
+        found.update(
+            session.execute(select(model.id, model.ack_seq).where(model.id.in_(part)))
+            .tuples()
+            .all()
+        )
+    return found
+
+
+def _void_targets(
+    session: Session, *, school_id: int, meal_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Stored meals that voids of the batch refer to, with station name and voided flag."""
+    targets: dict[str, dict[str, Any]] = {}
+    for part in chunks(sorted(set(meal_ids))):
+        rows = session.execute(
+            select(Meal, Station.name, Void.id)
+            .join(Station, Station.id == Meal.station_id)
+            .outerjoin(Void, Void.meal_id == Meal.id)
+            .where(Meal.id.in_(part), Meal.school_id == school_id)
+        )
+        for meal, station_name, void_id in rows:
+            targets[meal.id] = {
+                "id": meal.id,
+                "child_id": meal.child_id,
+                "service": meal.service,
+                "business_date": meal.business_date,
+                "served_at": meal.served_at,
+                "charged_cents": meal.charged_cents,
+                "duplicate_pass": meal.duplicate_pass,
+                "station_name": station_name,
+                "voided": void_id is not None,
+            }
+    return targets
+
+
+def _served_counts(
+    session: Session, *, child_ids: list[str], days: set[date]
+) -> dict[tuple[str, date, str], int]:
+    counts: dict[tuple[str, date, str], int] = defaultdict(int)
+    if not child_ids or not days:
+        return counts
+    for part in chunks(sorted(set(child_ids))):
+        rows = session.execute(
+            select(Meal.child_id, Meal.business_date, Meal.service, func.count())
+            .outerjoin(Void, Void.meal_id == Meal.id)
+            .where(Void.id.is_(None), Meal.child_id.in_(part), Meal.business_date.in_(days))
+            .group_by(Meal.child_id, Meal.business_date, Meal.service)
+        )
+        for child_id, day, service, count in rows:
+            counts[(child_id, day, service)] = int(count)
+    return counts
+
+
+def ingest(
+    session: Session, *, station: Station, items: Sequence[BatchItem], now: datetime | None = None
+) -> list[ItemResult]:
+    """Apply a station batch in order; one result per item (docs/sync-protocol.md).
+
+    Reads happen after the school's counter lock, so a concurrent retry of the same batch
+    waits and then sees every id as ``duplicate``.
+    """
+    now = now or datetime.now(UTC)
+    received = now.isoformat(timespec="seconds")
+    skew_limit = now + timedelta(seconds=CLOCK_SKEW_SECONDS)
+    school = session.get_one(School, station.school_id)
+    meals_in = [i for i in items if isinstance(i, MealIn)]
+    voids_in = [i for i in items if isinstance(i, VoidIn)]
+    child_family: dict[str, str | None] = {}
+    for part in chunks(sorted({m.child_id for m in meals_in})):
+        child_family.update(
+            session.execute(
+                select(Child.id, Child.family_id).where(
+                    Child.id.in_(part), Child.school_id == school.id
+                )
+            )
+            .tuples()
+            .all()
+        )
+    targets = _void_targets(session, school_id=school.id, meal_ids=[v.meal_id for v in voids_in])
+    for target in targets.values():
+        child_family.setdefault(target["child_id"], None)
+    if targets:
+        for part in chunks(sorted({t["child_id"] for t in targets.values()})):
+            child_family.update(
+                session.execute(select(Child.id, Child.family_id).where(Child.id.in_(part)))
+                .tuples()
+                .all()
+            )
+    families = {f for f in child_family.values() if f}
+    fam_schools = family_schools(session, family_ids=families)
+    lock_schools(session, school_ids={school.id, *(s for v in fam_schools.values() for s in v)})
+
+    # Under the lock: what earlier requests already applied.
+    done_meals = _existing_acks(session, Meal, [m.id for m in meals_in])
+    done_voids = _existing_acks(session, Void, [v.id for v in voids_in])
+    if targets:  # a void committed meanwhile by another request
+        targets = _void_targets(session, school_id=school.id, meal_ids=list(targets))
+    counts = _served_counts(
+        session,
+        child_ids=[m.child_id for m in meals_in if m.child_id in child_family],
+        days={m.business_date for m in meals_in},
+    )
+    buffer = ChangeBuffer()
+    new_meals: dict[str, dict[str, Any]] = {}
+    new_voids: dict[str, dict[str, Any]] = {}
+    ledger: list[dict[str, Any]] = []
+    touched: set[str] = set()
+    # Each result: (ItemResult, how to find its seq: ("balance"|"meal", key) or None)
+    pending: list[tuple[ItemResult, tuple[str, str] | None]] = []
+    for item in items:
+        if isinstance(item, Rejected):
+            pending.append((ItemResult(id=item.id, status="rejected", reason=item.reason), None))
+        elif isinstance(item, MealIn):
+            pending.append(
+                _apply_meal(
+                    item,
+                    school=school,
+                    station=station,
+                    child_family=child_family,
+                    done=done_meals,
+                    new_meals=new_meals,
+                    counts=counts,
+                    skew_limit=skew_limit,
+                    received=received,
+                    ledger=ledger,
+                    touched=touched,
+                    buffer=buffer,
+                )
+            )
+        else:
+            pending.append(
+                _apply_void(
+                    item,
+                    school=school,
+                    station=station,
+                    child_family=child_family,
+                    done=done_voids,
+                    new_meals=new_meals,
+                    new_voids=new_voids,
+                    targets=targets,
+                    counts=counts,
+                    received=received,
+                    ledger=ledger,
+                    touched=touched,
+                    buffer=buffer,
+                )
+            )
+    if ledger:
+        session.execute(insert(LedgerEntry), ledger)
+    put_balances(session, family_ids=touched, buffer=buffer, schools=fam_schools)
+    seqs = buffer.flush(session)
+
+    def seq_of(ref: tuple[str, str]) -> int:
+        return seqs[(school.id, ref[0], ref[1])]
+
+    if new_meals:
+        session.execute(insert(Meal), [_stored(Meal, row, seq_of) for row in new_meals.values()])
+    if new_voids:
+        session.execute(insert(Void), [_stored(Void, row, seq_of) for row in new_voids.values()])
+    results = []
+    for result, ref in pending:
+        if ref is not None:
+            result.seq = seq_of(ref)
+        results.append(result)
+    return results
+
+
+def _stored(
+    model: type[Meal] | type[Void], row: dict[str, Any], seq_of: Callable[[tuple[str, str]], int]
+) -> dict[str, Any]:
+    """The table columns of a working row, with its acknowledged seq."""
+    stored = {k: v for k, v in row.items() if k in model.__table__.c}
+    stored["ack_seq"] = seq_of(row["_ack"])
+    return stored
+
+
+def _ack_ref(charged: int, family_id: str | None, meal_id: str) -> tuple[str, str]:
+    if charged and family_id:
+        return ("balance", family_id)
+    return ("meal", meal_id)
+
+
+def _apply_meal(
+    item: MealIn,
+    *,
+    school: School,
+    station: Station,
+    child_family: dict[str, str | None],
+    done: dict[str, int],
+    new_meals: dict[str, dict[str, Any]],
+    counts: dict[tuple[str, date, str], int],
+    skew_limit: datetime,
+    received: str,
+    ledger: list[dict[str, Any]],
+    touched: set[str],
+    buffer: ChangeBuffer,
+) -> tuple[ItemResult, tuple[str, str] | None]:
+    if item.id in done:
+        return ItemResult(id=item.id, status="duplicate", seq=done[item.id]), None
+    if item.id in new_meals:
+        return ItemResult(id=item.id, status="duplicate"), new_meals[item.id]["_ack"]
+    if item.child_id not in child_family:
+        return ItemResult(id=item.id, status="rejected", reason="unknown_child"), None
+    family_id = child_family[item.child_id]
+    key = (item.child_id, item.business_date, item.service)
+    duplicate_pass = counts[key] >= school.max_meals_per_service
+    counts[key] += 1
+    clock_skew = item.served_at > skew_limit
+    ack = _ack_ref(item.charged_cents, family_id, item.id)
+    row: dict[str, Any] = {
+        "id": item.id,
+        "school_id": school.id,
+        "station_id": station.id,
+        "child_id": item.child_id,
+        "card": item.card,
+        "source": item.source,
+        "service": item.service,
+        "business_date": item.business_date,
+        "served_at": item.served_at.isoformat(),
+        "reason": item.reason,
+        "charged_cents": item.charged_cents,
+        "duplicate_pass": duplicate_pass,
+        "clock_skew": clock_skew,
+        "received_at": received,
+        "_ack": ack,
+        "station_name": station.name,
+    }
+    new_meals[item.id] = row
+    buffer.put(
+        school_id=school.id,
+        kind="meal",
+        key=item.id,
+        data=meal_data(row, station=station.name, voided=False),
+    )
+    if item.charged_cents and family_id:
+        ledger.append(
+            {
+                "family_id": family_id,
+                "kind": "meal_charge",
+                "amount_cents": -item.charged_cents,
+                "reference": f"meal:{item.id}",
+                "at": received,
+            }
+        )
+        touched.add(family_id)
+    result = ItemResult(
+        id=item.id, status="applied", duplicate_pass=duplicate_pass, clock_skew=clock_skew
+    )
+    return result, ack
+
+
+def _apply_void(
+    item: VoidIn,
+    *,
+    school: School,
+    station: Station,
+    child_family: dict[str, str | None],
+    done: dict[str, int],
+    new_meals: dict[str, dict[str, Any]],
+    new_voids: dict[str, dict[str, Any]],
+    targets: dict[str, dict[str, Any]],
+    counts: dict[tuple[str, date, str], int],
+    received: str,
+    ledger: list[dict[str, Any]],
+    touched: set[str],
+    buffer: ChangeBuffer,
+) -> tuple[ItemResult, tuple[str, str] | None]:
+    if item.id in done:
+        return ItemResult(id=item.id, status="duplicate", seq=done[item.id]), None
+    if item.id in new_voids:
+        return ItemResult(id=item.id, status="duplicate"), new_voids[item.id]["_ack"]
+    target = new_meals.get(item.meal_id) or targets.get(item.meal_id)
+    if target is None:
+        return ItemResult(id=item.id, status="rejected", reason="unknown_meal"), None
+    if target.get("voided") or any(v["meal_id"] == item.meal_id for v in new_voids.values()):
+        return ItemResult(id=item.id, status="rejected", reason="already_voided"), None
+    target["voided"] = True
+    refund = int(target["charged_cents"])
+    family_id = child_family.get(target["child_id"])
+    counts[(target["child_id"], target["business_date"], target["service"])] -= 1
+    ack = _ack_ref(refund, family_id, item.meal_id)
+    new_voids[item.id] = {
+        "id": item.id,
+        "meal_id": item.meal_id,
+        "station_id": station.id,
+        "voided_at": item.voided_at.isoformat(),
+        "reason": item.reason,
+        "refund_cents": refund,
+        "received_at": received,
+        "_ack": ack,
+    }
+    buffer.put(
+        school_id=school.id,
+        kind="meal",
+        key=item.meal_id,
+        data=meal_data(target, station=target["station_name"], voided=True),
+    )
+    if refund and family_id:
+        ledger.append(
+            {
+                "family_id": family_id,
+                "kind": "void_refund",
+                "amount_cents": refund,
+                "reference": f"void:{item.meal_id}",
+                "at": received,
+            }
+        )
+        touched.add(family_id)
+    return ItemResult(id=item.id, status="applied"), ack

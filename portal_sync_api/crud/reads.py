@@ -1,0 +1,144 @@
+"""What parents and the intendance read: last meals, balances, daily consumption."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_sync_api.crud.schools import services_of
+from portal_sync_api.models import Child, Meal, Reservation, School, Station, Void
+from portal_sync_api.schemas import ConsumptionFigures, ConsumptionPublic, MealPublic
+
+
+def child_meals(session: Session, *, child_id: str, limit: int) -> list[MealPublic]:
+    """The child's last meals, newest first."""
+    rows = session.execute(
+        select(Meal, Station.name, Void.id)
+        .join(Station, Station.id == Meal.station_id)
+        .outerjoin(Void, Void.meal_id == Meal.id)
+        .where(Meal.child_id == child_id)
+        .order_by(Meal.business_date.desc(), Meal.served_at.desc(), Meal.id.desc())
+        .limit(limit)
+    )
+    return [
+        MealPublic(
+            meal_id=meal.id,
+            served_at=meal.served_at,
+            business_date=meal.business_date,
+            service=meal.service,
+            charged_cents=meal.charged_cents,
+            station=station,
+            voided=void_id is not None,
+            duplicate_pass=meal.duplicate_pass,
+        )
+        for meal, station, void_id in rows
+    ]
+
+
+def consumption(session: Session, *, school: School, day: date) -> ConsumptionPublic:
+    """Per service and per class: reserved, served with/without reservation, no-shows,
+    voids, duplicate passes and amount charged (voided meals are neither served nor
+    charged; they count in ``voids``)."""
+    classes_of = dict(
+        session.execute(select(Child.id, Child.class_name).where(Child.school_id == school.id))
+        .tuples()
+        .all()
+    )
+    reserved: set[tuple[str, str]] = set(
+        session.execute(
+            select(Reservation.child_id, Reservation.service)
+            .join(Child, Child.id == Reservation.child_id)
+            .where(Child.school_id == school.id, Reservation.day == day)
+        )
+        .tuples()
+        .all()
+    )
+    meals = (
+        session.execute(
+            select(Meal.child_id, Meal.service, Meal.charged_cents, Meal.duplicate_pass, Void.id)
+            .outerjoin(Void, Void.meal_id == Meal.id)
+            .where(Meal.school_id == school.id, Meal.business_date == day)
+        )
+        .tuples()
+        .all()
+    )
+    services: dict[str, ConsumptionFigures] = {
+        s.code: ConsumptionFigures() for s in services_of(session, school_id=school.id)
+    }
+    classes: dict[str, dict[str, ConsumptionFigures]] = defaultdict(dict)
+
+    def figures(child_id: str, service: str) -> tuple[ConsumptionFigures, ConsumptionFigures]:
+        total = services.setdefault(service, ConsumptionFigures())
+        per_class = classes[classes_of.get(child_id, "?")]
+        return total, per_class.setdefault(service, ConsumptionFigures())
+
+    served: set[tuple[str, str]] = set()
+    for child_id, service, charged, duplicate_pass, void_id in meals:
+        for fig in figures(child_id, service):
+            if void_id is not None:
+                fig.voids += 1
+                continue
+            if (child_id, service) in reserved:
+                fig.served_reserved += 1
+            else:
+                fig.served_unreserved += 1
+            fig.duplicate_passes += int(bool(duplicate_pass))
+            fig.charged_cents += charged
+        if void_id is None:
+            served.add((child_id, service))
+    for child_id, service in reserved:
+        for fig in figures(child_id, service):
+            fig.reserved += 1
+            if (child_id, service) not in served:
+                fig.no_shows += 1
+    ordered = {name: classes[name] for name in sorted(classes)}
+    return ConsumptionPublic(school=school.code, day=day, services=services, classes=ordered)
+
+
+CSV_HEADERS = (
+    "service",
+    "classe",
+    "réservés",
+    "servis avec réservation",
+    "servis sans réservation",
+    "absents",
+    "annulations",
+    "doubles passages",
+    "montant facturé (€)",
+)
+
+
+def euros(cents: int) -> str:
+    """``415`` → ``4,15`` (French decimal comma, as Excel expects)."""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100},{cents % 100:02d}"
+
+
+def consumption_csv(report: ConsumptionPublic) -> bytes:
+    """The report as a CSV French Excel opens: ``;``, UTF-8 with BOM, CRLF."""
+
+    def line(service: str, group: str, f: ConsumptionFigures) -> str:
+        cells = [
+            service,
+            group,
+            f.reserved,
+            f.served_reserved,
+            f.served_unreserved,
+            f.no_shows,
+            f.voids,
+            f.duplicate_passes,
+            euros(f.charged_cents),
+        ]
+        return ";".join(str(c).replace(";", ",") for c in cells)
+
+    lines = [";".join(CSV_HEADERS)]
+    for service, figs in report.services.items():
+        lines.append(line(service, "Total", figs))
+        for group, per_service in report.classes.items():
+            if service in per_service:
+                lines.append(line(service, group, per_service[service]))
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")

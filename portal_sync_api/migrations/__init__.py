@@ -1,0 +1,1 @@
+"""Alembic migrations of the portal schema (one schema for SQLite and PostgreSQL)."""

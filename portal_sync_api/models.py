@@ -1,0 +1,241 @@
+"""Database tables of the portal (SQLAlchemy 2.0 declarative style).
+
+Instants are stored as ISO-8601 text with their offset, so SQLite and PostgreSQL hold the
+same value a station sent; days are ``Date``; money is integer cents.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class School(Base):
+    """An establishment; ``code`` is the card prefix (``1849``). Settings per DESIGN §3."""
+
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    unreserved_policy: Mapped[str] = mapped_column(String(16), default="refuse")
+    unreserved_surcharge_cents: Mapped[int] = mapped_column(Integer, default=0)
+    overdraft_limit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    low_balance_threshold_cents: Mapped[int] = mapped_column(Integer, default=3000)
+    max_meals_per_service: Mapped[int] = mapped_column(Integer, default=1)
+    undo_window_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    max_manual_serves_per_child_per_month: Mapped[int] = mapped_column(Integer, default=3)
+
+
+class SchoolCounter(Base):
+    """The last change seq of a school. Updated inside every writing transaction, so the
+    row lock orders writers and seq allocation order is commit order."""
+
+    __tablename__ = "school_counters"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Service(Base):
+    """A daily service window in school local time (``dejeuner`` 11:15–13:45)."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+
+
+class Tariff(Base):
+    """Price of a service for a tariff category."""
+
+    __tablename__ = "tariffs"
+    __table_args__ = (UniqueConstraint("school_id", "tariff", "service"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    tariff: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(32))
+    price_cents: Mapped[int] = mapped_column(Integer)
+
+
+class Family(Base):
+    """A family account; its balance is the sum of its ledger entries."""
+
+    __tablename__ = "families"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+
+
+class Child(Base):
+    """A pupil. ``diet`` and ``allergies`` are ``|``-separated; ``forfait_days`` ISO digits."""
+
+    __tablename__ = "children"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    last_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(String(200))
+    class_name: Mapped[str] = mapped_column(String(32))
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    regime: Mapped[str] = mapped_column(String(16), default="ticket")
+    forfait_days: Mapped[str] = mapped_column(String(7), default="")
+    tariff: Mapped[str] = mapped_column(String(32), default="")
+    diet: Mapped[str] = mapped_column(String(500), default="")
+    allergies: Mapped[str] = mapped_column(String(500), default="")
+    family_id: Mapped[str | None] = mapped_column(
+        ForeignKey("families.id"), nullable=True, index=True
+    )
+    photo: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class Card(Base):
+    """A printed card ``1849-01234`` of a child."""
+
+    __tablename__ = "cards"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class Reservation(Base):
+    """A reserved meal of a child for a day and service."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        UniqueConstraint("child_id", "day", "service"),
+        Index("ix_reservations_day_service", "day", "service"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"))
+    day: Mapped[date] = mapped_column(Date)
+    service: Mapped[str] = mapped_column(String(32))
+    prepaid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerEntry(Base):
+    """Append-only money movement of a family. ``reference`` is unique: a payment
+    reference, ``meal:<id>`` or ``void:<id>``, so nothing is ever counted twice."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # credit|meal_charge|void_refund|adjustment
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(128), unique=True)
+    at: Mapped[str] = mapped_column(String(40))
+
+
+class Station(Base):
+    """A serving-line station; authenticates with a token stored hashed."""
+
+    __tablename__ = "stations"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class User(Base):
+    """An intendance user (of a school) or a parent (of a family)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
+    family_id: Mapped[str | None] = mapped_column(ForeignKey("families.id"), nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class Meal(Base):
+    """A meal served at a station; ``id`` is the station-made id, applied once forever."""
+
+    __tablename__ = "meals"
+    __table_args__ = (
+        Index("ix_meals_child_day_service", "child_id", "business_date", "service"),
+        Index("ix_meals_school_day", "school_id", "business_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"))
+    card: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    service: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)
+    served_at: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    charged_cents: Mapped[int] = mapped_column(Integer)
+    duplicate_pass: Mapped[bool] = mapped_column(Boolean, default=False)
+    clock_skew: Mapped[bool] = mapped_column(Boolean, default=False)
+    ack_seq: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[str] = mapped_column(String(40))
+
+
+class Void(Base):
+    """Undo of a meal: a new record; the meal row is never changed or deleted."""
+
+    __tablename__ = "voids"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meal_id: Mapped[str] = mapped_column(ForeignKey("meals.id"), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    voided_at: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    refund_cents: Mapped[int] = mapped_column(Integer)
+    ack_seq: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[str] = mapped_column(String(40))
+
+
+class Change(Base):
+    """Latest state of one thing a station cares about; moves to a new seq on each change.
+    ``data`` is the JSON text sent to stations (``NULL`` = deleted)."""
+
+    __tablename__ = "changes"
+    __table_args__ = (UniqueConstraint("school_id", "seq"),)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str | None] = mapped_column(Text, nullable=True)

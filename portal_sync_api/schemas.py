@@ -1,0 +1,153 @@
+"""Request and response bodies of the HTTP API (docs/sync-protocol.md, DESIGN §5)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def storable(text: str) -> str:
+    """Refuse strings no database can store: NUL characters and lone surrogates."""
+    if "\x00" in text:
+        raise ValueError("caractère NUL interdit")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("texte non UTF-8") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(storable)]
+Id = Annotated[Text, Field(min_length=1, max_length=64)]
+
+
+class MealIn(BaseModel):
+    """A meal served at a station."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["meal"] = "meal"
+    id: Id
+    child_id: Id
+    card: Text | None = Field(default=None, max_length=32)
+    source: Text | None = Field(default=None, max_length=16)
+    service: Annotated[Text, Field(min_length=1, max_length=32)]
+    business_date: date
+    served_at: AwareDatetime
+    reason: Text | None = Field(default=None, max_length=32)
+    charged_cents: Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class VoidIn(BaseModel):
+    """Undo of a meal; it refunds the meal's charge once."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["void"]
+    id: Id
+    meal_id: Id
+    voided_at: AwareDatetime
+    reason: Text | None = Field(default=None, max_length=200)
+    refund_cents: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+
+
+class MealBatchIn(BaseModel):
+    """A batch of at most 1000 meals and voids, applied in order (body ≤ 1 MiB)."""
+
+    meals: Annotated[list[MealIn | VoidIn], Field(max_length=1000)]
+
+
+class ItemResult(BaseModel):
+    """Outcome of one batch item."""
+
+    id: str | None
+    status: Literal["applied", "duplicate", "rejected"]
+    seq: int | None = None
+    reason: str | None = None
+    duplicate_pass: bool | None = None
+    clock_skew: bool | None = None
+
+
+class MealBatchResult(BaseModel):
+    results: list[ItemResult]
+
+
+class ChangeOut(BaseModel):
+    seq: int
+    kind: str
+    key: str
+    data: dict[str, Any] | None
+
+
+class ChangesPage(BaseModel):
+    """A page of the school's changes feed after ``since``."""
+
+    school: str
+    since: int
+    next: int
+    more: bool
+    server_time: str
+    changes: list[ChangeOut]
+
+
+class MealPublic(BaseModel):
+    meal_id: str
+    served_at: str
+    business_date: date
+    service: str
+    charged_cents: int
+    station: str
+    voided: bool
+    duplicate_pass: bool
+
+
+class ChildMealsPublic(BaseModel):
+    child_id: str
+    meals: list[MealPublic]
+
+
+class LedgerEntryPublic(BaseModel):
+    at: str
+    kind: str
+    amount_cents: int
+    reference: str
+
+
+class BalancePublic(BaseModel):
+    family_id: str
+    balance_cents: int
+    entries: list[LedgerEntryPublic]
+
+
+class ConsumptionFigures(BaseModel):
+    """Counts of one service (or one class and service) on one day."""
+
+    reserved: int = 0
+    served_reserved: int = 0
+    served_unreserved: int = 0
+    no_shows: int = 0
+    voids: int = 0
+    duplicate_passes: int = 0
+    charged_cents: int = 0
+
+
+class ConsumptionPublic(BaseModel):
+    school: str
+    day: date
+    services: dict[str, ConsumptionFigures]
+    classes: dict[str, dict[str, ConsumptionFigures]]
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+class ErrorPublic(BaseModel):
+    """Every error answer: a readable message and the field at fault, when there is one."""
+
+    detail: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
