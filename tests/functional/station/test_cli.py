@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 
-def station(config: Path | None, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def station(
+    config: Path | None, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     base = [sys.executable, "-m", "station.cli"]
     if config is not None:
         base += ["--config", str(config)]
@@ -21,21 +23,42 @@ def test_scan_served_prints_the_contract_json_and_exits_0(config_path: Path) -> 
     done = station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:04:00+01:00", "--json")
     assert done.returncode == 0, done.stderr
     verdict = json.loads(done.stdout)
-    assert {k: verdict[k] for k in ("status", "reason", "service", "business_date",
-                                    "charged_cents", "balance_cents", "first_served_at")} == {
-        "status": "served", "reason": "reserved", "service": "dejeuner",
-        "business_date": "2026-11-24", "charged_cents": 415, "balance_cents": 4585,
+    assert {
+        k: verdict[k]
+        for k in (
+            "status",
+            "reason",
+            "service",
+            "business_date",
+            "charged_cents",
+            "balance_cents",
+            "first_served_at",
+        )
+    } == {
+        "status": "served",
+        "reason": "reserved",
+        "service": "dejeuner",
+        "business_date": "2026-11-24",
+        "charged_cents": 415,
+        "balance_cents": 4585,
         "first_served_at": None,
     }
-    assert verdict["child"] == {"id": "C0001", "last_name": "RESERVE", "first_name": "Rémi",
-                                "class": "6B", "diet": [], "allergies": []}
+    assert verdict["child"] == {
+        "id": "C0001",
+        "last_name": "RESERVE",
+        "first_name": "Rémi",
+        "class": "6B",
+        "diet": [],
+        "allergies": [],
+    }
     assert verdict["meal_id"] and verdict["warnings"] == []
 
 
 def test_scan_refused_exits_3_with_first_served_at(config_path: Path) -> None:
     station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:04:00+01:00", "--json")
-    again = station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:10:00+01:00",
-                    "--json")
+    again = station(
+        config_path, "scan", "1849-00001", "--at", "2026-11-24T12:10:00+01:00", "--json"
+    )
     assert again.returncode == 3
     verdict = json.loads(again.stdout)
     assert verdict["reason"] == "already_served"
@@ -76,8 +99,21 @@ def test_config_from_environment_variable(config_path: Path) -> None:
     import os
 
     env = {**os.environ, "STATION_CONFIG": str(config_path)}
-    done = subprocess.run([sys.executable, "-m", "station.cli", "scan", "1849-00002", "--json",
-                           "--at", "2026-11-24T12:00"], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "scan",
+            "1849-00002",
+            "--json",
+            "--at",
+            "2026-11-24T12:00",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 3 and json.loads(done.stdout)["reason"] == "no_reservation"
 
 
@@ -109,24 +145,26 @@ def test_replay_with_a_bad_line_names_it_and_scans_nothing(
 
 
 def test_void_within_window_then_report_counts_it(config_path: Path) -> None:
-    served = json.loads(station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:00",
-                                "--json").stdout)
+    served = json.loads(
+        station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:00", "--json").stdout
+    )
     station(config_path, "scan", "1849-00002", "--at", "2026-11-24T12:01", "--json")
     station(config_path, "scan", "1849-00006", "--at", "2026-11-24T12:02", "--json")
-    voided = station(config_path, "void", served["meal_id"], "--at", "2026-11-24T12:05",
-                     "--json")
+    voided = station(config_path, "void", served["meal_id"], "--at", "2026-11-24T12:05", "--json")
     assert voided.returncode == 0
     assert json.loads(voided.stdout)["refund_cents"] == 415
-    report = json.loads(station(config_path, "report", "--day", "2026-11-24", "--format",
-                                "json").stdout)
+    report = json.loads(
+        station(config_path, "report", "--day", "2026-11-24", "--format", "json").stdout
+    )
     lunch = report["services"]["dejeuner"]
     assert (lunch["served"], lunch["voids"], lunch["charged_cents"]) == (1, 1, 415)
     assert lunch["refused_by_reason"] == {"no_reservation": 1}
 
 
 def test_void_after_the_window_exits_3(config_path: Path) -> None:
-    served = json.loads(station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:00",
-                                "--json").stdout)
+    served = json.loads(
+        station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:00", "--json").stdout
+    )
     late = station(config_path, "void", served["meal_id"], "--at", "2026-11-24T12:30", "--json")
     assert late.returncode == 3 and json.loads(late.stdout)["reason"] == "undo_window_passed"
 
@@ -134,8 +172,19 @@ def test_void_after_the_window_exits_3(config_path: Path) -> None:
 def test_report_csv_opens_in_french_excel(config_path: Path) -> None:
     station(config_path, "scan", "1849-00001", "--at", "2026-11-24T12:00", "--json")
     done = subprocess.run(
-        [sys.executable, "-m", "station.cli", "--config", str(config_path), "report", "--day",
-         "2026-11-24", "--format", "csv"], capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "--config",
+            str(config_path),
+            "report",
+            "--day",
+            "2026-11-24",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
     )
     text = done.stdout.decode("utf-8")
     assert text.startswith("\ufeffDate;Ligne;Service")

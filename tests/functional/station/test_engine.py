@@ -140,14 +140,23 @@ def test_void_twice_is_refused(line: ServingLine) -> None:
     assert err.value.reason == "already_voided"
 
 
-def test_meals_of_other_stations_count_for_already_served(
-    line: ServingLine, db_path: Path
-) -> None:
+def test_meals_of_other_stations_count_for_already_served(line: ServingLine, db_path: Path) -> None:
     feed = FeedBuilder(start_seq=1000)
-    feed.add("meal", "other-1", {"meal_id": "other-1", "child_id": "C0001", "station": "ligne-2",
-                                 "service": "dejeuner", "business_date": "2026-11-24",
-                                 "served_at": "2026-11-24T11:58:00+01:00", "charged_cents": 415,
-                                 "voided": False, "duplicate_pass": False})
+    feed.add(
+        "meal",
+        "other-1",
+        {
+            "meal_id": "other-1",
+            "child_id": "C0001",
+            "station": "ligne-2",
+            "service": "dejeuner",
+            "business_date": "2026-11-24",
+            "served_at": "2026-11-24T11:58:00+01:00",
+            "charged_cents": 415,
+            "voided": False,
+            "duplicate_pass": False,
+        },
+    )
     seed(line.store, feed)
     verdict = line.scan("1849-00001", at=NOON)
     assert verdict.reason.value == "already_served"

@@ -107,7 +107,9 @@ def test_verify_command_exits_1_and_names_the_broken_link(
     command = [sys.executable, "-m", "station.cli", "--config", str(config_path), "verify"]
     intact = subprocess.run(command, capture_output=True, text=True)
     assert intact.returncode == 0 and "intact" in intact.stdout
-    tamper(db_path, f"UPDATE meals SET served_at = '2026-11-24T11:00:00+01:00' WHERE id = '{ids[3]}'")
+    tamper(
+        db_path, f"UPDATE meals SET served_at = '2026-11-24T11:00:00+01:00' WHERE id = '{ids[3]}'"
+    )
     broken = subprocess.run(command, capture_output=True, text=True)
     assert broken.returncode == 1
     assert "position 4" in broken.stdout and ids[3] in broken.stdout
