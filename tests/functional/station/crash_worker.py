@@ -18,7 +18,8 @@ from station.store import Store
 def main() -> None:
     db_path, codes_path, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
     paris = ZoneInfo("Europe/Paris")
-    lines = open(codes_path, encoding="utf-8").read().splitlines()
+    with open(codes_path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
     scans = [line.split(" ", 1) for line in lines]
     line = ServingLine(Store(db_path), station="ligne-1", school="1849", timezone=paris)
     out = sys.stdout

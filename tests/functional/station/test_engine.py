@@ -13,8 +13,8 @@ import pytest
 from station.engine import ServingLine
 from station.errors import UnknownChildError, VoidError
 from station.store import Store, cache
-from tests.functional.station.conftest import NOON, seed
 from station.testing import FeedBuilder
+from tests.functional.station.conftest import NOON, seed
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
