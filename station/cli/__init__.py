@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "report",
     "doctor",
     "verify",
+    "listen",
+    "cards",
 )
 
 EXIT_OK = 0

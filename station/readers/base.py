@@ -42,6 +42,8 @@ class Reader(Protocol):
     """What the app, the CLI and the factory rely on."""
 
     name: str
+    finished: threading.Event
+    """Set once the reader has stopped for good (closed, or its source ended)."""
 
     @property
     def connected(self) -> bool:

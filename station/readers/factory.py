@@ -54,7 +54,9 @@ def build_reader(
                 min_length=int(o.get("min_length", 6)),
                 **common,
             )
-        return StdinWedgeReader(name, on_scan, on_error, stream=stdin, on_status=on_status, **common)
+        return StdinWedgeReader(
+            name, on_scan, on_error, stream=stdin, on_status=on_status, **common
+        )
     if config.kind == "serial":
         from station.readers.serial import SerialReader
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 import os
 import select
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, TextIO
 
@@ -145,6 +146,7 @@ class KeyWedgeReader:
         clock: Clock | None = None,
     ) -> None:
         self.name = name
+        self.finished = threading.Event()
         self._on_scan = on_scan
         self._on_error = on_error
         self.detector = WedgeDetector(max_interval_ms, min_length)
@@ -164,6 +166,7 @@ class KeyWedgeReader:
 
     def close(self) -> None:
         """Nothing to release."""
+        self.finished.set()
 
     def feed_key(self, key: str, at: float) -> WedgeDecision:
         """Feed one key event; on a completed burst, call ``on_scan`` (debounced)."""
