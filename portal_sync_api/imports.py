@@ -152,7 +152,7 @@ def _schools(session: Session) -> dict[str, School]:
 
 
 def _services(session: Session) -> set[tuple[int, str]]:
-    return set(session.execute(select(Service.school_id, Service.code)).tuples().all())
+    return set(session.execute(select(Service.school_id, Service.code)).all())
 
 
 def load_roster(session: Session, path: Path) -> int:
@@ -250,7 +250,7 @@ def load_tariffs(session: Session, path: Path) -> int:
 
 def load_reservations(session: Session, path: Path) -> int:
     """Import reservations (optional ``cancelled`` column 0/1 removes one)."""
-    child_school = dict(session.execute(select(Child.id, Child.school_id)).tuples().all())
+    child_school = dict(session.execute(select(Child.id, Child.school_id)).all())
     services = _services(session)
 
     def parse(row: dict[str, str]) -> tuple[int, ReservationRow]:

@@ -7,6 +7,7 @@ same value a station sent; days are ``Date``; money is integer cents.
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -239,3 +241,8 @@ class Change(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     data: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, for bulk statements that skip the ORM's per-row work."""
+    return cast(Table, model.__table__)

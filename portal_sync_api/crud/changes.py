@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal_sync_api.models import Change, SchoolCounter
+from portal_sync_api.models import Change, SchoolCounter, table
 
-_CHUNK = 1000
+_CHUNK = 10_000
 
 
 def dump(data: dict[str, Any] | None) -> str | None:
@@ -101,22 +101,22 @@ class ChangeBuffer:
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
+    """Insert-or-move rows with one prepared statement run as executemany (fast on both
+    drivers, and no per-chunk SQL compilation)."""
+    if session.get_bind().dialect.name == "postgresql":
+        pg = postgresql.insert(table(Change))
+        stmt: Any = pg.on_conflict_do_update(
+            index_elements=["school_id", "kind", "key"],
+            set_={"seq": pg.excluded.seq, "data": pg.excluded.data},
+        )
+    else:
+        lite = sqlite.insert(table(Change))
+        stmt = lite.on_conflict_do_update(
+            index_elements=["school_id", "kind", "key"],
+            set_={"seq": lite.excluded.seq, "data": lite.excluded.data},
+        )
     for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        if dialect == "postgresql":
-            pg = postgresql.insert(Change).values(chunk)
-            stmt: Any = pg.on_conflict_do_update(
-                index_elements=["school_id", "kind", "key"],
-                set_={"seq": pg.excluded.seq, "data": pg.excluded.data},
-            )
-        else:
-            lite = sqlite.insert(Change).values(chunk)
-            stmt = lite.on_conflict_do_update(
-                index_elements=["school_id", "kind", "key"],
-                set_={"seq": lite.excluded.seq, "data": lite.excluded.data},
-            )
-        session.execute(stmt)
+        session.execute(stmt, rows[start : start + _CHUNK])
 
 
 def current_states(session: Session, *, school_id: int, kind: str) -> dict[str, str | None]:
@@ -131,16 +131,12 @@ def page(
     session: Session, *, school_id: int, since: int, limit: int
 ) -> tuple[list[tuple[int, str, str, str | None]], bool]:
     """Changes of a school after ``since``, oldest first, and whether more follow."""
-    rows = (
-        session.execute(
-            select(Change.seq, Change.kind, Change.key, Change.data)
-            .where(Change.school_id == school_id, Change.seq > since)
-            .order_by(Change.seq)
-            .limit(limit + 1)
-        )
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(Change.seq, Change.kind, Change.key, Change.data)
+        .where(Change.school_id == school_id, Change.seq > since)
+        .order_by(Change.seq)
+        .limit(limit + 1)
+    ).all()
     return list(rows[:limit]), len(rows) > limit
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.errors import DataError
-from portal_sync_api.models import Child, Family, LedgerEntry
+from portal_sync_api.models import Child, Family, LedgerEntry, table
 
 LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
 _IN_CHUNK = 900
@@ -137,7 +137,7 @@ def add_credits(session: Session, *, credits: Sequence[CreditIn]) -> int:
             }
         )
     if new_rows:
-        session.execute(insert(LedgerEntry), new_rows)
+        session.execute(insert(table(LedgerEntry)), new_rows)
         buffer = ChangeBuffer()
         put_balances(
             session,

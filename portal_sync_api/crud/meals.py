@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal_sync_api.core.config import CLOCK_SKEW_SECONDS
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.crud.ledger import chunks, family_schools, put_balances
-from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void
+from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, table
 from portal_sync_api.schemas import ItemResult, MealIn, VoidIn
 
 
@@ -50,9 +50,7 @@ def _existing_acks(
     found: dict[str, int] = {}
     for part in chunks(sorted(set(ids))):
         found.update(
-            session.execute(select(model.id, model.ack_seq).where(model.id.in_(part)))
-            .tuples()
-            .all()
+            session.execute(select(model.id, model.ack_seq).where(model.id.in_(part))).all()
         )
     return found
 
@@ -123,9 +121,7 @@ def ingest(
                 select(Child.id, Child.family_id).where(
                     Child.id.in_(part), Child.school_id == school.id
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     targets = _void_targets(session, school_id=school.id, meal_ids=[v.meal_id for v in voids_in])
     for target in targets.values():
@@ -133,9 +129,7 @@ def ingest(
     if targets:
         for part in chunks(sorted({t["child_id"] for t in targets.values()})):
             child_family.update(
-                session.execute(select(Child.id, Child.family_id).where(Child.id.in_(part)))
-                .tuples()
-                .all()
+                session.execute(select(Child.id, Child.family_id).where(Child.id.in_(part))).all()
             )
     families = {f for f in child_family.values() if f}
     fam_schools = family_schools(session, family_ids=families)
@@ -197,7 +191,7 @@ def ingest(
                 )
             )
     if ledger:
-        session.execute(insert(LedgerEntry), ledger)
+        session.execute(insert(table(LedgerEntry)), ledger)
     put_balances(session, family_ids=touched, buffer=buffer, schools=fam_schools)
     seqs = buffer.flush(session)
 
@@ -205,9 +199,13 @@ def ingest(
         return seqs[(school.id, ref[0], ref[1])]
 
     if new_meals:
-        session.execute(insert(Meal), [_stored(Meal, row, seq_of) for row in new_meals.values()])
+        session.execute(
+            insert(table(Meal)), [_stored(Meal, row, seq_of) for row in new_meals.values()]
+        )
     if new_voids:
-        session.execute(insert(Void), [_stored(Void, row, seq_of) for row in new_voids.values()])
+        session.execute(
+            insert(table(Void)), [_stored(Void, row, seq_of) for row in new_voids.values()]
+        )
     results = []
     for result, ref in pending:
         if ref is not None:

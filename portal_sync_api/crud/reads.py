@@ -43,28 +43,22 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
     voids, duplicate passes and amount charged (voided meals are neither served nor
     charged; they count in ``voids``)."""
     classes_of = dict(
-        session.execute(select(Child.id, Child.class_name).where(Child.school_id == school.id))
-        .tuples()
-        .all()
+        session.execute(
+            select(Child.id, Child.class_name).where(Child.school_id == school.id)
+        ).all()
     )
     reserved: set[tuple[str, str]] = set(
         session.execute(
             select(Reservation.child_id, Reservation.service)
             .join(Child, Child.id == Reservation.child_id)
             .where(Child.school_id == school.id, Reservation.day == day)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
-    meals = (
-        session.execute(
-            select(Meal.child_id, Meal.service, Meal.charged_cents, Meal.duplicate_pass, Void.id)
-            .outerjoin(Void, Void.meal_id == Meal.id)
-            .where(Meal.school_id == school.id, Meal.business_date == day)
-        )
-        .tuples()
-        .all()
-    )
+    meals = session.execute(
+        select(Meal.child_id, Meal.service, Meal.charged_cents, Meal.duplicate_pass, Void.id)
+        .outerjoin(Void, Void.meal_id == Meal.id)
+        .where(Meal.school_id == school.id, Meal.business_date == day)
+    ).all()
     services: dict[str, ConsumptionFigures] = {
         s.code: ConsumptionFigures() for s in services_of(session, school_id=school.id)
     }

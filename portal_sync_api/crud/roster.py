@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.changes import ChangeBuffer, current_states, dump, lock_schools
 from portal_sync_api.crud.ledger import chunks
-from portal_sync_api.models import Card, Child, Family, Reservation, School
+from portal_sync_api.models import Card, Child, Family, Reservation, School, table
 
 CARD_STATUSES = ("active", "lost", "blocked")
 REGIMES = ("ticket", "forfait")
@@ -221,7 +221,7 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
     if updates:
         session.execute(update(Reservation), updates)
     for start in range(0, len(inserts), 5000):
-        session.execute(insert(Reservation), inserts[start : start + 5000])
+        session.execute(insert(table(Reservation)), inserts[start : start + 5000])
     changed = len(buffer)
     buffer.flush(session)
     return changed

@@ -1,0 +1,1 @@
+"""Reusable helpers for tests: real processes, seeded databases."""

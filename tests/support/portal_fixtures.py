@@ -1,0 +1,66 @@
+"""pytest fixtures for portal tests, imported by the portal test folders' conftest.py.
+
+``portal_db`` runs each test on SQLite and, when ``PORTAL_TEST_POSTGRES_URL`` is set, on
+PostgreSQL: one throwaway database per session (created, migrated, dropped), emptied before
+each test; SQLite gets a copy of a migrated template file per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.portal import (
+    clear_database,
+    migrate,
+    postgres_server_url,
+    postgres_throwaway,
+)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("portal-template") / "portal.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_session_db() -> Iterator[str]:
+    server = postgres_server_url()
+    if server is None:
+        pytest.skip("PORTAL_TEST_POSTGRES_URL is not set")
+    with postgres_throwaway(server) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def portal_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty, migrated portal database (SQLite, then PostgreSQL when set)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        target = tmp_path / "portal.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("_postgres_session_db")
+    clear_database(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> str:
+    """URL of an empty, migrated SQLite portal database (for SQLite-only tests)."""
+    target = tmp_path / "portal.db"
+    shutil.copyfile(_sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def postgres_db(_postgres_session_db: str) -> str:
+    """URL of the session's PostgreSQL database, emptied (skips without the env var)."""
+    clear_database(_postgres_session_db)
+    return _postgres_session_db
