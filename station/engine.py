@@ -18,7 +18,7 @@ from station.cards import CardCode, parse_card_code, sanitize_raw
 from station.clock import Clock, SystemClock
 from station.errors import UnknownChildError, VoidError
 from station.ids import uuid7
-from station.models import Child, Facts, Settings, Source, Verdict
+from station.models import Child, Facts, Service, Source, Verdict
 from station.store import Store, cache, ledger
 from station.timeutil import iso
 
@@ -88,8 +88,8 @@ class ServingLine:
     ) -> Verdict:
         moment = (at or self.clock.now()).astimezone(self.tz)
         with self.store.write() as conn:
-            settings = cache.settings(conn)
-            facts = self._facts(conn, code, child_id, moment, source, settings)
+            settings, services = self.store.school_rules(conn)
+            facts = self._facts(conn, code, child_id, moment, source, services)
             verdict = rules.decide(facts, settings, self.school)
             verdict = dataclasses.replace(verdict, scanned_at=moment, station=self.station)
             if verdict.served and verdict.child is not None and verdict.service is not None:
@@ -130,10 +130,10 @@ class ServingLine:
         child_id: str | None,
         moment: datetime,
         source: Source,
-        settings: Settings,
+        services: list[Service],
     ) -> Facts:
         today = moment.date()
-        service = rules.current_service(cache.services(conn), moment.time())
+        service = rules.current_service(services, moment.time())
         card = cache.get_card(conn, str(code)) if code and code.school == self.school else None
         if source is Source.MANUAL:
             if child_id is None:
@@ -185,7 +185,7 @@ class ServingLine:
                 raise VoidError(f"Passage inconnu sur cette ligne : {meal_id}", "unknown_meal")
             if row["void_id"] is not None:
                 raise VoidError("Ce passage est déjà annulé.", "already_voided")
-            window = cache.settings(conn).undo_window_minutes
+            window = self.store.school_rules(conn)[0].undo_window_minutes
             served_at = datetime.fromisoformat(row["served_at"])
             if moment - served_at > timedelta(minutes=window):
                 raise VoidError(

@@ -66,7 +66,7 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE meals (
     id TEXT PRIMARY KEY,
-    jpos INTEGER NOT NULL UNIQUE,
+    jpos INTEGER NOT NULL,
     child_id TEXT NOT NULL,
     card TEXT,
     source TEXT NOT NULL,
@@ -85,11 +85,10 @@ CREATE TABLE meals (
 );
 CREATE INDEX meals_child_day ON meals (child_id, business_date, service);
 CREATE INDEX meals_family ON meals (family_id, applied_seq);
-CREATE INDEX meals_day ON meals (business_date, service);
 
 CREATE TABLE voids (
     id TEXT PRIMARY KEY,
-    jpos INTEGER NOT NULL UNIQUE,
+    jpos INTEGER NOT NULL,
     meal_id TEXT NOT NULL UNIQUE REFERENCES meals (id),
     voided_at TEXT NOT NULL,
     reason TEXT NOT NULL,
@@ -142,7 +141,6 @@ CREATE TABLE scan_log (
     child_id TEXT,
     meal_id TEXT
 );
-CREATE INDEX scan_log_day ON scan_log (business_date, service);
 """
 
 MIGRATIONS: tuple[tuple[int, str, str], ...] = ((1, "initial schema", _V1),)

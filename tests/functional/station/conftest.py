@@ -11,7 +11,7 @@ import pytest
 
 from station.clock import FixedClock
 from station.engine import ServingLine
-from station.store import Store, cache
+from station.store import Store
 from station.testing import FeedBuilder
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -68,8 +68,7 @@ def small_school() -> FeedBuilder:
 
 
 def seed(store: Store, feed: FeedBuilder) -> None:
-    with store.write() as conn:
-        cache.apply_page(conn, feed.changes, feed.seq, "ligne-1", NOON.isoformat())
+    store.apply_page(feed.changes, feed.seq, "ligne-1", NOON.isoformat())
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from station.store import Store, cache
+from station.store import Store
 from station.testing import FeedBuilder, school_days
 from tests.functional.station.conftest import DAY, NOON
 
@@ -35,8 +35,8 @@ def seed_school(path: Path) -> None:
         feed.balance(f"F{n:05d}", 10_000_000)
         for day in DAYS:
             feed.reservation(f"C{n:05d}", day)
-    with Store(path) as store, store.write() as conn:
-        cache.apply_page(conn, feed.changes, feed.seq, "ligne-1", NOON.isoformat())
+    with Store(path) as store:
+        store.apply_page(feed.changes, feed.seq, "ligne-1", NOON.isoformat())
 
 
 def scan_stream(rng: random.Random) -> list[str]:
