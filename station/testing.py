@@ -93,7 +93,8 @@ class FeedBuilder:
 
 def school_days(start: date, count: int) -> list[date]:
     """``count`` school days (Monday, Tuesday, Thursday, Friday, and Wednesday) from ``start``."""
-    days, day = [], start
+    days: list[date] = []
+    day = start
     while len(days) < count:
         if day.isoweekday() <= 5:
             days.append(day)
