@@ -59,15 +59,19 @@ class MealBatchIn(BaseModel):
     meals: Annotated[list[MealIn | VoidIn], Field(max_length=1000)]
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class ItemResult(BaseModel):
     """Outcome of one batch item."""
 
     id: str | None
     status: Literal["applied", "duplicate", "rejected"]
-    seq: int | None = None
-    reason: str | None = None
-    duplicate_pass: bool | None = None
-    clock_skew: bool | None = None
+    seq: int | None = Field(default=None, exclude_if=_is_none)
+    reason: str | None = Field(default=None, exclude_if=_is_none)
+    duplicate_pass: bool | None = Field(default=None, exclude_if=_is_none)
+    clock_skew: bool | None = Field(default=None, exclude_if=_is_none)
 
 
 class MealBatchResult(BaseModel):

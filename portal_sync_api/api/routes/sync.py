@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/sync", tags=["sync"], responses=ERROR_RESPONSES)
 def read_changes(
     session: SessionDep,
     station: CurrentStation,
-    since: Annotated[int, Query(ge=0, le=2**53)] = 0,
+    since: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
 ) -> Response:
     """Changes of the station's school after ``since``, oldest first, paginated.
@@ -103,7 +103,6 @@ _BATCH_BODY = {
 @router.post(
     "/meals",
     response_model=MealBatchResult,
-    response_model_exclude_none=True,
     openapi_extra=_BATCH_BODY,
 )
 def push_meals(

@@ -1,0 +1,141 @@
+"""Meal ingest rules: exactly once, duplicate_pass, clock_skew, void refunds once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select
+
+from portal_sync_api.api.routes.sync import parse_item
+from portal_sync_api.core.db import session_scope
+from portal_sync_api.crud.ledger import balances
+from portal_sync_api.crud.meals import ingest
+from portal_sync_api.models import LedgerEntry, Meal, Station
+from portal_sync_api.schemas import ItemResult
+from tests.support.portal import meal, seed_school, void
+
+NOW = datetime(2025, 11, 24, 13, 0, tzinfo=UTC)
+
+
+def _push(engine: Engine, items: list[dict[str, object]]) -> list[ItemResult]:
+    with session_scope(engine) as session:
+        station = session.execute(select(Station)).scalars().first()
+        assert station is not None
+        return ingest(session, station=station, items=[parse_item(i) for i in items], now=NOW)
+
+
+def _balance(engine: Engine, family: str) -> int:
+    with session_scope(engine) as session:
+        return balances(session, family_ids=[family])[family]
+
+
+def test_same_batch_twice_debits_once_and_answers_duplicate_with_same_seq(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    batch = [meal("m1", seed.children[0]), meal("m2", seed.children[2], charged_cents=250)]
+    first = _push(engine, batch)
+    second = _push(engine, batch)
+    assert [r.status for r in first] == ["applied", "applied"]
+    assert [r.status for r in second] == ["duplicate", "duplicate"]
+    assert [r.seq for r in second] == [r.seq for r in first]
+    assert _balance(engine, seed.families[0]) == 5000 - 415
+    assert _balance(engine, seed.families[1]) == 500 - 250
+
+
+def test_second_meal_same_service_is_recorded_with_duplicate_pass(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    results = _push(engine, [meal("a", seed.children[0]), meal("b", seed.children[0])])
+    assert [(r.status, r.duplicate_pass) for r in results] == [
+        ("applied", False),
+        ("applied", True),
+    ]
+    assert _balance(engine, seed.families[0]) == 5000 - 2 * 415
+
+
+def test_meal_after_void_of_first_is_not_a_duplicate_pass(portal_db: str, engine: Engine) -> None:
+    seed = seed_school(portal_db)
+    results = _push(
+        engine, [meal("a", seed.children[0]), void("v", "a"), meal("b", seed.children[0])]
+    )
+    assert results[2].duplicate_pass is False
+
+
+def test_served_at_over_five_minutes_ahead_is_flagged_clock_skew_not_rejected(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    results = _push(
+        engine,
+        [
+            meal("late", seed.children[0], served_at="2025-11-24T14:04:00+01:00"),  # 13:04Z
+            meal("ok", seed.children[2], served_at="2025-11-24T14:06:00+01:00"),  # 13:06Z
+        ],
+    )
+    assert [(r.status, r.clock_skew) for r in results] == [("applied", False), ("applied", True)]
+
+
+def test_void_refunds_once_and_second_void_is_already_voided(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    _push(engine, [meal("m", seed.children[0])])
+    first = _push(engine, [void("v1", "m")])
+    again = _push(engine, [void("v1", "m"), void("v2", "m"), void("v3", "nope")])
+    assert first[0].status == "applied"
+    assert [(r.status, r.reason) for r in again] == [
+        ("duplicate", None),
+        ("rejected", "already_voided"),
+        ("rejected", "unknown_meal"),
+    ]
+    assert _balance(engine, seed.families[0]) == 5000
+    with session_scope(engine) as session:
+        refunds = session.execute(
+            select(func.count()).where(LedgerEntry.kind == "void_refund")
+        ).scalar_one()
+    assert refunds == 1
+
+
+def test_invalid_items_are_rejected_naming_the_field_and_change_nothing(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    bad_date = meal("x1", seed.children[0]) | {"business_date": "24/11/2025"}
+    results = _push(
+        engine,
+        [
+            bad_date,
+            meal("x2", "C-nobody"),
+            {"kind": "soup", "id": "x3"},
+            meal("x4", seed.children[0]) | {"charged_cents": -5},
+        ],
+    )
+    assert [r.reason for r in results] == [
+        "invalid: business_date",
+        "unknown_child",
+        "invalid: kind",
+        "invalid: charged_cents",
+    ]
+    with session_scope(engine) as session:
+        assert session.execute(select(func.count()).select_from(Meal)).scalar_one() == 0
+
+
+def test_applied_seq_is_the_balance_change_that_reflects_the_charge(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    charged, free = _push(
+        engine, [meal("c", seed.children[0]), meal("f", seed.children[1], charged_cents=0)]
+    )
+    from portal_sync_api.models import Change
+
+    with session_scope(engine) as session:
+        balance_seq = session.execute(
+            select(Change.seq).where(Change.kind == "balance", Change.key == seed.families[0])
+        ).scalar_one()
+        meal_seq = session.execute(
+            select(Change.seq).where(Change.kind == "meal", Change.key == "f")
+        ).scalar_one()
+    assert charged.seq == balance_seq and free.seq == meal_seq
