@@ -242,22 +242,32 @@ def apply_change(conn: sqlite3.Connection, change: Mapping[str, Any], own_statio
             if data.get("timezone"):
                 set_meta(conn, "school_timezone", str(data["timezone"]))
     elif kind == "meal":
-        _apply_meal(conn, key, data, own_station)
+        _apply_meal(conn, key, data, seq)
     # Unknown kinds are skipped: a newer portal may send more than this station uses.
 
 
 def _apply_meal(
-    conn: sqlite3.Connection, meal_id: str, data: Mapping[str, Any] | None, own_station: str
+    conn: sqlite3.Connection, meal_id: str, data: Mapping[str, Any] | None, seq: int
 ) -> None:
     if data is None:
         conn.execute("DELETE FROM remote_meals WHERE id = ?", (meal_id,))
         return
     local = conn.execute("SELECT 1 FROM meals WHERE id = ?", (meal_id,)).fetchone()
     if local is not None:
+        # Our own meal seen in the feed: the portal applied it. When its answer was lost,
+        # this is how the station learns it; the meal's change and its family's balance
+        # change were numbered in one transaction, so a pulled balance at or after ``seq``
+        # includes the charge (docs/sync-protocol.md, balance validity).
         conn.execute(
-            "UPDATE meals SET duplicate_pass = ? WHERE id = ?",
-            (1 if data.get("duplicate_pass") else 0, meal_id),
+            "UPDATE meals SET duplicate_pass = ?, applied_seq = COALESCE(applied_seq, ?)"
+            " WHERE id = ?",
+            (1 if data.get("duplicate_pass") else 0, seq, meal_id),
         )
+        if data.get("voided"):
+            conn.execute(
+                "UPDATE voids SET applied_seq = COALESCE(applied_seq, ?) WHERE meal_id = ?",
+                (seq, meal_id),
+            )
         return
     conn.execute(
         "INSERT INTO remote_meals (id, child_id, station, service, business_date, served_at, "

@@ -1,0 +1,55 @@
+"""``station sync [--once]``: push the outbox and pull changes from the portal."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from station.config import StationConfig
+from station.errors import ConfigError
+from station.sync.runner import SyncResult, loop_forever, sync_once
+
+NAME = "sync"
+HELP = "envoyer les passages au portail et recevoir les changements (--once : une fois)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="une seule synchronisation ; code 0 si réussie, 1 si le portail est injoignable",
+    )
+
+
+def _report(result: SyncResult) -> None:
+    if result.ok:
+        print(
+            f"Synchronisé : {result.push.acknowledged} passage(s) envoyé(s), "
+            f"{result.push.rejected} rejeté(s), {result.pull.changes} changement(s) reçu(s).",
+            flush=True,
+        )
+    else:
+        print(
+            f"Échec de la synchronisation : {result.error} "
+            f"({result.push.acknowledged} passage(s) envoyé(s) avant l'échec ; rien n'est perdu).",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def run(args: argparse.Namespace, config: StationConfig) -> int:
+    if not config.portal.url:
+        raise ConfigError(f"{config.path}: « portal.url » est vide : aucun portail à joindre")
+    if args.once:
+        result = sync_once(config)
+        _report(result)
+        return 0 if result.ok else 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        loop_forever(config, stop, _report)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0

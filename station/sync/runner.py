@@ -1,0 +1,219 @@
+"""Running sync: once (``station sync --once``), in a loop, or as a thread beside the app.
+
+All three share ``Synchronizer.run_once``: push the outbox, then pull the feed, then
+checkpoint the WAL, on a connection of their own so a scan never waits for the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from station.clock import Clock, SystemClock
+from station.config import StationConfig
+from station.errors import StationError, SyncError
+from station.store import Store, cache, outbox
+from station.sync.backoff import retry_delay
+from station.sync.client import PortalClient
+from station.sync.exchange import PullResult, PushResult, pull_changes, push_outbox
+from station.sync.status import SyncStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """Outcome of one sync attempt."""
+
+    ok: bool
+    push: PushResult
+    pull: PullResult
+    error: str | None = None
+
+
+class Synchronizer:
+    """Push then pull for one station, with its own store connection and HTTP session."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        *,
+        clock: Clock | None = None,
+        client: PortalClient | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        portal = config.portal
+        self.client = client or PortalClient(
+            portal.url, portal.token, timeout=portal.timeout_seconds, ca_bundle=portal.ca_bundle
+        )
+        self.store = Store(config.station.database)
+        self.online = False
+        self.last_error: str | None = None
+        self.last_success: datetime | None = None
+
+    def run_once(self) -> SyncResult:
+        """Push the whole outbox, then pull every page; never raises for network trouble."""
+        push, pull = PushResult(), PullResult()
+        try:
+            push = push_outbox(
+                self.store,
+                self.client,
+                batch_size=self.config.portal.batch_size,
+                now=self.clock.now(),
+            )
+            # Pull only after a complete push: a pulled balance then never includes a
+            # charge whose acknowledgement this station has not recorded yet.
+            pull = pull_changes(
+                self.store,
+                self.client,
+                station=self.config.station.name,
+                page_size=self.config.portal.page_size,
+                now=self.clock.now(),
+            )
+        except StationError as e:
+            self.online = not isinstance(e, SyncError)
+            self.last_error = e.message
+            log.warning("sync failed: %s", e.message)
+            return SyncResult(False, push, pull, e.message)
+        self.online = True
+        self.last_error = None
+        self.last_success = self.clock.now()
+        try:
+            self.store.checkpoint()
+        except StationError as e:  # a busy database only delays the checkpoint
+            log.info("checkpoint skipped: %s", e.message)
+        log.info(
+            "sync ok: %d acknowledged, %d rejected, %d changes in %d pages",
+            push.acknowledged,
+            push.rejected,
+            pull.changes,
+            pull.pages,
+        )
+        return SyncResult(True, push, pull)
+
+    def status(self) -> SyncStatus:
+        with self.store.read() as conn:
+            pending, rejected = outbox.counts(conn)
+            pulled = cache.meta(conn, "pulled_at")
+        return SyncStatus(
+            online=self.online,
+            pending=pending,
+            rejected=rejected,
+            last_success=self.last_success,
+            pulled_at=datetime.fromisoformat(pulled) if pulled else None,
+            last_error=self.last_error,
+            now=self.clock.now(),
+            stale_after=timedelta(hours=self.config.station.stale_after_hours),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        self.store.close()
+
+
+def sync_once(config: StationConfig, *, clock: Clock | None = None) -> SyncResult:
+    """One push + pull; the result says whether both succeeded."""
+    sync = Synchronizer(config, clock=clock)
+    try:
+        return sync.run_once()
+    finally:
+        sync.close()
+
+
+class SyncRunner:
+    """A plain thread syncing every ``sync_interval_seconds``, backing off when offline.
+
+    ``on_status`` is called from the runner's thread after every attempt; a UI posts a
+    message from it. ``trigger`` asks for a sync now (F9).
+    """
+
+    def __init__(
+        self,
+        config: StationConfig,
+        *,
+        on_status: Callable[[SyncStatus], None],
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.on_status = on_status
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sync: Synchronizer | None = None
+        self._last_status: SyncStatus | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
+            self._thread.start()
+
+    def trigger(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def status(self) -> SyncStatus | None:
+        return self._last_status
+
+    def _publish(self, status: SyncStatus) -> None:
+        self._last_status = status
+        try:
+            self.on_status(status)
+        except Exception:  # a broken listener must not stop the sync
+            log.exception("sync status listener failed")
+
+    def _loop(self) -> None:
+        failures = 0
+        try:
+            self._sync = Synchronizer(self.config, clock=self.clock)
+        except StationError as e:
+            log.error("sync cannot start: %s", e.message)
+            return
+        try:
+            while not self._stop.is_set():
+                result = self._sync.run_once()
+                failures = 0 if result.ok else failures + 1
+                try:
+                    self._publish(self._sync.status())
+                except StationError as e:
+                    log.warning("sync status unavailable: %s", e.message)
+                interval = float(self.config.portal.sync_interval_seconds)
+                delay = (
+                    interval
+                    if result.ok
+                    else retry_delay(failures, base=1.0, cap=max(interval, 60.0), rng=self.rng)
+                )
+                self._wake.wait(delay)
+                self._wake.clear()
+        finally:
+            self._sync.close()
+
+
+def loop_forever(
+    config: StationConfig, stop: threading.Event, on_result: Callable[[SyncResult], None]
+) -> None:
+    """``station sync`` without ``--once``: sync every interval until ``stop`` is set."""
+    sync = Synchronizer(config)
+    failures = 0
+    try:
+        while not stop.is_set():
+            result = sync.run_once()
+            on_result(result)
+            failures = 0 if result.ok else failures + 1
+            interval = float(config.portal.sync_interval_seconds)
+            stop.wait(interval if result.ok else retry_delay(failures, cap=max(interval, 60.0)))
+    finally:
+        sync.close()
