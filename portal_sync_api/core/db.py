@@ -29,7 +29,15 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # JIT compilation costs more than it saves on the short, indexed queries of a sync
+    # (measured: it doubled the first-pull time of a 300 000-row feed).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c jit=off"},
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
