@@ -1,0 +1,79 @@
+"""F2: find a child by name and serve them without their card (forgotten card).
+
+The screen only chooses the child; the serving screen serves them through the same
+engine and rules as a scan (``ServingLine.serve_manual``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from station.engine import ServingLine
+from station.models import Child
+from station.store import cache
+
+MAX_RESULTS = 30
+
+
+def _label(child: Child) -> str:
+    flags = " ⚠ allergie" if child.allergies else ""
+    return f"{child.last_name} {child.first_name} — {child.class_name}{flags}"
+
+
+class SearchScreen(ModalScreen[str | None]):
+    """Type the start of a name, pick the child, Enter serves; Échap goes back."""
+
+    CSS_PATH = "../styles/search.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Retour"),
+        Binding("down", "move(1)", "Suivant", show=False),
+        Binding("up", "move(-1)", "Précédent", show=False),
+    ]
+
+    def __init__(self, line: ServingLine) -> None:
+        super().__init__()
+        self.line = line
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="search-box"):
+            yield Static("Élève sans carte — tapez le début du nom", id="search-title")
+            yield Input(placeholder="Nom ou prénom", id="search-name")
+            yield OptionList(id="search-results")
+            yield Static("Entrée : servir l'élève choisi · ↑↓ : choisir · Échap : retour")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        results = self.query_one(OptionList)
+        results.clear_options()
+        text = event.value.strip()
+        if len(text) < 2:
+            return
+        with self.line.store.read() as conn:
+            children = cache.search_children(conn, text, limit=MAX_RESULTS)
+        results.add_options([Option(_label(c), id=c.id) for c in children])
+        if children:
+            results.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        results = self.query_one(OptionList)
+        if results.highlighted is not None:
+            self.dismiss(results.get_option_at_index(results.highlighted).id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_move(self, step: int) -> None:
+        results = self.query_one(OptionList)
+        if results.option_count:
+            current = results.highlighted or 0
+            results.highlighted = max(0, min(results.option_count - 1, current + step))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

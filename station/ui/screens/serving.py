@@ -1,0 +1,175 @@
+"""The serving screen: the verdict of each pass, counters, last passes, status lines.
+
+It is the only place that calls the engine for a pass, whatever screen is on top: the app
+forwards every scan here. Engine calls are local SQLite (a few milliseconds, fsync
+included) and run on the UI thread so verdicts come out in scan order; the network and
+the camera live in their own threads and never sit on this path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from station import rules
+from station.clock import Clock
+from station.engine import ServingLine, VoidResult
+from station.errors import StationError
+from station.models import Service, Source, Verdict
+from station.store import screens_read
+from station.sync.status import SyncStatus
+from station.ui.widgets.serving.code_entry import CodeEntry
+from station.ui.widgets.serving.last_passes import LastPasses
+from station.ui.widgets.serving.reader_status import ReaderStatusLine
+from station.ui.widgets.serving.service_clock import ServiceClock
+from station.ui.widgets.serving.service_counters import ServiceCountersView
+from station.ui.widgets.serving.sync_status import SyncStatusLine
+from station.ui.widgets.serving.verdict_panel import VerdictPanel
+
+
+class ServingScreen(Screen[None]):
+    """What staff look at during the service."""
+
+    CSS_PATH = "../styles/serving.tcss"
+    AUTO_FOCUS = "CodeEntry"
+
+    def __init__(
+        self,
+        line: ServingLine,
+        *,
+        clock: Clock,
+        tz: ZoneInfo,
+        school_name: str,
+        verdict_seconds: float = 8.0,
+        service_note: str = "",
+    ) -> None:
+        super().__init__()
+        self.line = line
+        self.clock = clock
+        self.tz = tz
+        self.school_name = school_name
+        self.verdict_seconds = verdict_seconds
+        self.service_note = service_note
+        self.last_verdict: Verdict | None = None
+        self._verdict_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        clock = ServiceClock(self.school_name, self.line.station, self.tz, id="service-clock")
+        clock.note = self.service_note
+        yield clock
+        with Horizontal(id="serving-main"):
+            yield VerdictPanel(id="verdict")
+            with Vertical(id="side"):
+                yield ServiceCountersView(id="counters")
+                yield Static("Derniers passages", id="passes-title")
+                yield LastPasses(id="passes")
+        yield SyncStatusLine(id="sync-status")
+        yield ReaderStatusLine(id="reader-status")
+        yield CodeEntry(id="code-entry")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.refresh_side()
+        self.set_interval(1.0, self.tick)
+
+    # --- attributes down: what the app tells this screen ----------------------------------
+
+    def current_service(self) -> Service | None:
+        now = self.clock.now().astimezone(self.tz)
+        with self.line.store.read() as conn:
+            services = self.line.store.school_rules(conn)[1]
+        return rules.current_service(services, now.time())
+
+    def tick(self) -> None:
+        """Move the clock (and the service, when a window opens or closes)."""
+        self.query_one(ServiceClock).show(self.clock.now(), self.current_service())
+
+    def refresh_side(self) -> None:
+        """Counters of the open service and the last passes, from the database."""
+        now = self.clock.now()
+        day = self.line.business_date(now)
+        service = self.current_service()
+        with self.line.store.read() as conn:
+            counters = screens_read.service_counters(conn, day, service.code) if service else None
+            passes = screens_read.last_passes(conn, day)
+        self.query_one(ServiceCountersView).show(counters)
+        self.query_one(LastPasses).show(passes, self.tz)
+
+    def show_sync(self, status: SyncStatus | None) -> None:
+        self.query_one(SyncStatusLine).show(status)
+
+    def show_readers(self, readers: Mapping[str, bool], error: str = "") -> None:
+        self.query_one(ReaderStatusLine).show(readers, error)
+
+    # --- passes ----------------------------------------------------------------------------
+
+    def serve_scan(self, raw: str, source: Source | str = Source.WEDGE) -> Verdict | None:
+        """One pass of a scanned (or typed) code through the engine; shows the verdict."""
+        kind = source if isinstance(source, Source) else _source(source)
+        try:
+            verdict = self.line.scan(raw, source=kind)
+        except StationError as e:
+            self._fail(e)
+            return None
+        self._show(verdict)
+        return verdict
+
+    def serve_child(self, child_id: str) -> Verdict | None:
+        """A manual serve (forgotten card) through the same rules."""
+        try:
+            verdict = self.line.serve_manual(child_id)
+        except StationError as e:
+            self._fail(e)
+            return None
+        self._show(verdict)
+        return verdict
+
+    def undo(self, meal_id: str, reason: str) -> VoidResult | None:
+        """Void a meal (the engine checks the undo window); shows the refund."""
+        try:
+            result = self.line.void(meal_id, reason=reason)
+        except StationError as e:
+            self._fail(e)
+            return None
+        self.query_one(VerdictPanel).show_void(result)
+        self._arm_reset()
+        self.refresh_side()
+        return result
+
+    def _show(self, verdict: Verdict) -> None:
+        self.last_verdict = verdict
+        self.query_one(VerdictPanel).show_verdict(verdict, self.tz)
+        if not verdict.served:
+            self.app.bell()
+        self._arm_reset()
+        self.refresh_side()
+
+    def _fail(self, error: StationError) -> None:
+        self.query_one(VerdictPanel).show_error(error.title, error.message)
+        self.app.bell()
+        self._arm_reset()
+
+    def _arm_reset(self) -> None:
+        """The verdict stays until the next pass or ``verdict_seconds``."""
+        if self._verdict_timer is not None:
+            self._verdict_timer.stop()
+        if self.verdict_seconds > 0:
+            self._verdict_timer = self.set_timer(self.verdict_seconds, self._back_to_idle)
+
+    def _back_to_idle(self) -> None:
+        self.query_one(VerdictPanel).show_idle()
+        self._verdict_timer = None
+
+
+def _source(value: str) -> Source:
+    try:
+        return Source(value)
+    except ValueError:
+        return Source.WEDGE

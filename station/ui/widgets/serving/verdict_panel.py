@@ -1,0 +1,107 @@
+"""The verdict of the last scan: big word, reason, who, badges, money.
+
+Green SERVI, orange SERVI with the warning, red REFUSÉ with the reason in plain French.
+The serving screen calls :meth:`VerdictPanel.show_verdict`; the panel only draws.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from station.engine import VoidResult
+from station.models import Child, Verdict, Warning
+from station.money import format_euros
+from station.ui.format import child_name, money_line, verdict_headline
+from station.ui.widgets.serving.alert_badges import AlertBadges
+from station.ui.widgets.serving.child_photo import ChildPhoto
+from station.ui.widgets.serving.verdict_banner import VerdictBanner
+
+_STATES = ("-idle", "-served", "-warning", "-refused", "-voided", "-error")
+# Warnings that turn a served verdict orange: staff must look before handing the tray.
+_ORANGE = {Warning.LOW_BALANCE, Warning.ALLERGY, Warning.NO_TARIFF}
+
+
+class VerdictPanel(Vertical):
+    """Big verdict for staff; one of the states idle / served / warning / refused / voided."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = "-idle"
+
+    def compose(self) -> ComposeResult:
+        yield VerdictBanner(id="verdict-word")
+        yield Static(id="verdict-reason")
+        with Horizontal(id="verdict-who"):
+            yield ChildPhoto(id="verdict-photo")
+            with Vertical(id="verdict-identity"):
+                yield Static(id="verdict-name")
+                yield Static(id="verdict-class")
+                yield AlertBadges(id="verdict-badges")
+                yield Static(id="verdict-money")
+
+    def on_mount(self) -> None:
+        self.show_idle()
+
+    def _set_state(self, state: str) -> None:
+        self.remove_class(*_STATES)
+        self.add_class(state)
+        self.state = state
+
+    def _text(self, widget_id: str, text: str) -> None:
+        widget = self.query_one(f"#{widget_id}", Static)
+        widget.update(text)
+        widget.display = bool(text)
+
+    def show_idle(self, hint: str = "Présentez la carte") -> None:
+        self._set_state("-idle")
+        self.query_one(VerdictBanner).show("")
+        self._text("verdict-reason", hint)
+        self._who(None, "", "")
+        self._text("verdict-money", "")
+
+    def show_verdict(self, verdict: Verdict, tz: ZoneInfo) -> None:
+        if not verdict.served:
+            state = "-refused"
+        elif _ORANGE.intersection(verdict.warnings):
+            state = "-warning"
+        else:
+            state = "-served"
+        self._set_state(state)
+        self.query_one(VerdictBanner).show("SERVI" if verdict.served else "REFUSÉ")
+        self._text("verdict-reason", verdict_headline(verdict, tz))
+        child = verdict.child
+        self._who(
+            child,
+            child_name(child) if child else (verdict.card or ""),
+            f"Classe {child.class_name}" if child and child.class_name else "",
+        )
+        self._text("verdict-money", money_line(verdict) if child else "")
+
+    def show_void(self, result: VoidResult) -> None:
+        self._set_state("-voided")
+        self.query_one(VerdictBanner).show("ANNULÉ")
+        self._text(
+            "verdict-reason",
+            f"Passage annulé — remboursé {format_euros(result.refund_cents)}",
+        )
+        child = result.child
+        self._who(child, child_name(child) if child else "", "")
+        self._text("verdict-money", f"Solde après : {format_euros(result.balance_cents)}")
+
+    def show_error(self, title: str, message: str) -> None:
+        self._set_state("-error")
+        self.query_one(VerdictBanner).show("ERREUR")
+        self._text("verdict-reason", f"{title} : {message}")
+        self._who(None, "", "")
+        self._text("verdict-money", "")
+
+    def _who(self, child: Child | None, name: str, klass: str) -> None:
+        self.query_one(ChildPhoto).show(child)
+        self._text("verdict-name", name)
+        self._text("verdict-class", klass)
+        self.query_one(AlertBadges).show(child)
+        self.query_one("#verdict-who").display = bool(name)

@@ -1,0 +1,1 @@
+"""Widgets of the day summary screen."""

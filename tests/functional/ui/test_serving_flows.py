@@ -1,0 +1,362 @@
+"""The serving app driven through Pilot on a real station database: every staff flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from station.clock import FixedClock
+from station.engine import ServingLine
+from station.models import Source
+from station.readers.events import ScanEvent
+from station.store import Store
+from station.ui.app import StationApp, build_app
+from station.ui.messages import ScanReceived
+from station.ui.screens.day_summary import DaySummaryScreen
+from station.ui.screens.quit_confirm import QuitConfirmScreen
+from station.ui.screens.search import SearchScreen
+from station.ui.screens.undo import UndoScreen
+from station.ui.widgets.serving.verdict_panel import VerdictPanel
+from tests.functional.ui.conftest import (
+    FakeSync,
+    at,
+    burst,
+    flat,
+    type_slowly,
+    wedge_only,
+    widget_text,
+)
+
+pytestmark = pytest.mark.anyio
+
+SIZE = (100, 32)
+
+
+def make_app(
+    line: ServingLine,
+    clock: FixedClock,
+    tmp_path: Path,
+    *,
+    sync: FakeSync | None = None,
+) -> StationApp:
+    return build_app(
+        line,
+        clock=clock,
+        readers=wedge_only(clock),
+        export_dir=tmp_path / "exports",
+        sync=sync,
+    )
+
+
+class Bell:
+    def __init__(self, app: StationApp) -> None:
+        self.rings = 0
+        app.bell = self.ring  # type: ignore[method-assign]
+
+    def ring(self) -> None:
+        self.rings += 1
+
+
+async def reader_scan(app: StationApp, pilot: object, code: str) -> None:
+    """A code delivered by a reader thread, as the app receives it."""
+    app.post_message(ScanReceived(ScanEvent(code, Source.SERIAL, app.clock.now(), "douchette")))
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def state(app: StationApp) -> str:
+    return app.serving.query_one(VerdictPanel).state
+
+
+async def test_a_scanned_card_with_a_reservation_shows_servi_in_green_with_name_and_money(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await burst(app, pilot, "1849-00001")
+        assert state(app) == "-served"
+        text = flat(app)
+        assert "Réservé" in text
+        assert "Rémi RESERVE" in text
+        assert "Classe 6B" in text
+        assert "Débité 4,15 € · solde 45,85 €" in text
+        assert widget_text(app, "#counters") == "Servis 1 Réservés 5 Encore attendus 4"
+        assert widget_text(app, "#passes") == "12:00 RESERVE Rémi (6B) servi — réservé 4,15 €"
+    with Store(line.store.path) as store, store.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM meals").fetchone()[0] == 1
+
+
+async def test_an_allergic_child_is_served_in_orange_with_the_allergy_and_diet_badges(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00005")
+        assert state(app) == "-warning"
+        text = flat(app)
+        assert "ALLERGIE / PAI : arachide" in text
+        assert "RÉGIME : sans porc" in text
+        assert "Solde bas" in text
+
+
+@pytest.mark.parametrize(
+    ("code", "when", "expected"),
+    [
+        ("%%garbage%%", (12, 0), "Code illisible"),
+        ("2000-00001", (12, 0), "Carte d'un autre établissement"),
+        ("1849-09999", (12, 0), "Carte inconnue"),
+        ("1849-00003", (12, 0), "Carte bloquée (perdue)"),
+        ("1849-00001", (16, 0), "Aucun service en cours"),
+        ("1849-00002", (12, 0), "Pas de réservation"),
+        ("1849-00004", (12, 0), "Solde insuffisant : 1,00 €"),
+    ],
+)
+async def test_each_refusal_shows_refuse_in_red_with_the_reason_in_french_and_rings(
+    line: ServingLine,
+    clock: FixedClock,
+    tmp_path: Path,
+    code: str,
+    when: tuple[int, int],
+    expected: str,
+) -> None:
+    clock.set(at(*when))
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        bell = Bell(app)
+        await reader_scan(app, pilot, code)
+        assert state(app) == "-refused"
+        assert expected in flat(app)
+        assert bell.rings == 1
+
+
+async def test_a_second_pass_is_refused_with_the_time_of_the_first(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    clock.set(at(12, 4))
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        assert state(app) == "-served"
+        clock.advance(minutes=3)
+        await reader_scan(app, pilot, "1849-00001")
+        assert state(app) == "-refused"
+        assert "Déjà passé à 12:04" in flat(app)
+
+
+async def test_the_verdict_goes_back_to_waiting_after_a_few_seconds(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = build_app(line, clock=clock, verdict_seconds=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        assert state(app) == "-served"
+        await pilot.pause(0.4)
+        assert state(app) == "-idle"
+        assert "Présentez la carte" in flat(app)
+
+
+async def test_a_code_typed_by_hand_in_the_code_box_is_served(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slowly(pilot, "1849-00001")
+        assert app.serving.query_one("#code-entry", Input).value == "1849-00001"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert state(app) == "-served"
+        assert app.serving.query_one("#code-entry", Input).value == ""
+
+
+async def test_f2_finds_a_child_by_name_and_serves_them_manually(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await type_slowly(pilot, "ALLE")
+        assert "ALLERGIQUE Alix — 6B ⚠ allergie" in flat(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is app.serving
+        verdict = app.serving.last_verdict
+        assert verdict is not None and verdict.served
+        assert verdict.source is Source.MANUAL
+        assert verdict.child is not None and verdict.child.id == "C0005"
+        assert "Alix ALLERGIQUE" in flat(app)
+
+
+async def test_a_scan_while_staff_type_a_name_is_served_and_leaves_the_name_alone(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        await type_slowly(pilot, "RES")
+        await burst(app, pilot, "1849-00001")
+        name = app.screen.query_one("#search-name", Input)
+        assert isinstance(app.screen, SearchScreen)
+        assert name.value == "RES"
+        verdict = app.serving.last_verdict
+        assert verdict is not None and verdict.served and verdict.child is not None
+        assert verdict.child.id == "C0001"
+        await type_slowly(pilot, "E")  # typing goes on where it was
+        assert name.value == "RESE"
+
+
+async def test_f3_voids_the_last_pass_after_confirmation_and_refunds_it(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        meal_id = app.serving.last_verdict.meal_id  # type: ignore[union-attr]
+        clock.advance(minutes=2)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, UndoScreen)
+        assert "RESERVE Rémi (6B) — servi à 12:00 — 4,15 € remboursés" in flat(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is app.serving
+        assert state(app) == "-voided"
+        assert "Passage annulé — remboursé 4,15 €" in flat(app)
+        assert "Solde après : 50,00 €" in flat(app)
+    with Store(line.store.path) as store, store.read() as conn:
+        row = conn.execute("SELECT meal_id, reason FROM voids").fetchone()
+    assert (row["meal_id"], row["reason"]) == (meal_id, "erreur d'élève")
+
+
+async def test_f3_escape_leaves_the_pass_alone(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.serving
+        assert state(app) == "-served"
+    with Store(line.store.path) as store, store.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM voids").fetchone()[0] == 0
+
+
+async def test_f3_outside_the_undo_window_is_refused_with_the_reason(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        clock.advance(minutes=11)
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert state(app) == "-error"
+        assert "Délai d'annulation dépassé" in flat(app)
+
+
+async def test_f5_day_summary_counts_the_day_and_f6_exports_it(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    clock.set(at(11, 52))
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=(128, 40)) as pilot:
+        for code in ("1849-00001", "1849-00005", "1849-00002", "1849-00003"):
+            await reader_scan(app, pilot, code)
+            clock.advance(minutes=5)
+        await reader_scan(app, pilot, "1849-00007")  # forfait, no reservation
+        await pilot.press("f5")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DaySummaryScreen)
+        assert screen.summary is not None
+        lunch = screen.summary.service("dejeuner")
+        assert lunch is not None
+        assert lunch.tally.reserved == 5
+        assert lunch.tally.served_reserved == 2
+        assert lunch.tally.served_unreserved == 1
+        assert lunch.tally.missing == 3
+        assert lunch.refusals == {"no_reservation": 1, "card_blocked": 1}
+        assert lunch.charged_cents == 830
+        assert [n for _, n in screen.summary.passes_per_slot] == [2, 0, 1]
+        services = widget_text(app, "#summary-services")
+        print(services)
+        assert "Déjeuner 11:15–13:45 │ 5 │ 2 │ 1 │ 3 attendus │ 2 │ 8,30 €" in services
+        assert "Carte bloquée 1 · Pas de réservation 1" in services
+        assert "6B │ 5 / 3 / 3" in widget_text(app, "#summary-classes")
+        assert "11:50" in widget_text(app, "#summary-chart")
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.exported is not None
+        content = screen.exported.read_text(encoding="utf-8-sig")
+        assert "Pas de réservation" in content
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.serving
+
+
+async def test_the_sync_line_turns_to_a_warning_when_the_portal_goes_away_and_back(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    sync = FakeSync(clock)
+    app = make_app(line, clock, tmp_path, sync=sync)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert sync.started
+        assert "Synchronisation : En ligne — 0 en attente" in flat(app)
+        sync.online = False
+        sync.report()
+        await pilot.pause()
+        text = flat(app)
+        assert "⚠ Synchronisation : Hors ligne — 2 en attente" in text
+        assert "DONNÉES ANCIENNES" in text
+        assert app.serving.query_one("#sync-status").has_class("-stale")
+        sync.online = True
+        await pilot.press("f9")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert sync.triggered == 1
+        assert "Synchronisation : En ligne" in flat(app)
+        assert not app.serving.query_one("#sync-status").has_class("-stale")
+    assert sync.stopped
+
+
+async def test_a_scan_on_the_day_summary_is_served_and_announced(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=(128, 40)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        await reader_scan(app, pilot, "1849-00001")
+        assert isinstance(app.screen, DaySummaryScreen)
+        assert app.serving.last_verdict is not None and app.serving.last_verdict.served
+        toasts = [n.message for n in app._notifications]
+        assert "SERVI — Réservé — RESERVE Rémi (6B) — 4,15 €, solde 45,85 €" in toasts
+
+
+async def test_leaving_asks_for_confirmation(
+    line: ServingLine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = make_app(line, clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f10")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitConfirmScreen)
+        await type_slowly(pilot, "n")
+        assert app.screen is app.serving
+        await pilot.press("f10")
+        await pilot.pause()
+        await type_slowly(pilot, "o")
+        assert app.return_code == 0
+        assert not app.is_running
