@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 data error (message on stderr), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,12 +36,18 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="lancer l'API (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processus uvicorn (production: 2 à 4 par cœur)"
+    )
 
     commands.add_parser("migrate", help="créer ou mettre à jour le schéma (Alembic)")
 
-    imp = commands.add_parser("import", help="importer un fichier CSV (tout ou rien)")
-    imp.add_argument("kind", choices=KINDS)
-    imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp = commands.add_parser(
+        "import",
+        help="importer un fichier CSV (tout ou rien), ou un export signé d'un poste (meals)",
+    )
+    imp.add_argument("kind", choices=(*KINDS, "meals"))
+    imp.add_argument("file", type=Path, metavar="FILE")
 
     school = commands.add_parser("school", help="écoles").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -92,9 +99,22 @@ def _pairs(values: list[str], option: str, parser: argparse.ArgumentParser) -> d
     return pairs
 
 
-def _serve(url: str, host: str, port: int) -> int:
+def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
     import uvicorn
 
+    if workers > 1:
+        # Worker processes build their own app from the import string; they find the
+        # database through the environment.
+        os.environ["PORTAL_DATABASE_URL"] = url
+        uvicorn.run(
+            "portal_sync_api.api.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return 0
     from portal_sync_api.api.main import create_app
 
     uvicorn.run(create_app(url), host=host, port=port, log_level="info")
@@ -103,7 +123,7 @@ def _serve(url: str, host: str, port: int) -> int:
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) -> int:
     if args.command == "serve":
-        return _serve(url, args.host, args.port)
+        return _serve(url, args.host, args.port, args.workers)
     if args.command == "migrate":
         from portal_sync_api.migrate import upgrade
 
@@ -112,7 +132,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
         return 0
     engine = make_engine(url)
     try:
-        if args.command == "import":
+        if args.command == "import" and args.kind == "meals":
+            from portal_sync_api.offline_import import import_meals
+
+            with session_scope(engine) as session:
+                summary = import_meals(session, args.file)
+            for line in summary.lines():
+                print(line, file=sys.stderr)
+        elif args.command == "import":
             if not args.file.is_file():
                 raise DataError("file", f"fichier introuvable: {args.file}")
             with session_scope(engine) as session:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from station import logs
 from station.config import StationConfig, config_path, load_config
 from station.errors import ConfigError, StationError
 
@@ -28,6 +29,7 @@ COMMAND_MODULES = (
     "verify",
     "listen",
     "cards",
+    "export",
 )
 
 EXIT_OK = 0
@@ -70,6 +72,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logs.setup()  # one line per event on stderr (journald); level from $STATION_LOG_LEVEL
     parser, commands = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
