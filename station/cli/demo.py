@@ -1,0 +1,61 @@
+"""``station demo``: a local portal, a demo collège, a synced station and the serving app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from station.cli.run import station_app
+from station.config import StationConfig
+from station.demo import SERVICE_NOTE, DemoStation, demo_station
+
+NAME = "demo"
+HELP = "démonstration sans matériel : portail local, collège fictif, poste synchronisé"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pupils", type=int, default=600, help="nombre d'élèves (600)")
+    parser.add_argument("--seed", type=int, default=1849, help="graine des données (1849)")
+    parser.add_argument(
+        "--setup-only",
+        action="store_true",
+        help="tout préparer et synchroniser, afficher les cartes, sans ouvrir l'écran",
+    )
+
+
+def describe(demo: DemoStation) -> str:
+    lines = [
+        f"Portail de démonstration : {demo.portal_url} ({demo.pupils} élèves, collège 1849)",
+        f"Configuration du poste : {demo.config_path}",
+        "Service du déjeuner ouvert toute la journée pour la démo.",
+        "",
+        "Cartes à essayer (tapez le code puis Entrée) :",
+    ]
+    lines += [f"  {c.code}  {c.name:<30} → {c.expect}" for c in demo.cards]
+    lines += [
+        "",
+        "Touches : F2 élève sans carte · F3 annuler · F5 bilan · F9 synchroniser · F10 quitter",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, config: StationConfig | None) -> int:
+    print("Préparation de la démo (portail local, collège fictif, synchronisation)…", flush=True)
+    with tempfile.TemporaryDirectory(prefix="cantine-demo-") as tmp:
+        with demo_station(Path(tmp), pupils=args.pupils, seed=args.seed) as demo:
+            print(describe(demo), flush=True)
+            if args.setup_only:
+                return 0
+            if not sys.stdin.isatty():
+                print("station demo : un terminal interactif est nécessaire pour l'écran.")
+                return 2
+            input("\nEntrée pour ouvrir le poste de service… ")
+            app = station_app(demo.config, export_dir=Path.cwd(), service_note=SERVICE_NOTE)
+            try:
+                app.run()
+            finally:
+                app.line.store.close()
+        print("Démo terminée : portail arrêté, données temporaires effacées.")
+    return 0
