@@ -5,7 +5,7 @@ returns the texts of the Code 128, Code 39 and QR symbols found, restricted to t
 symbologies on purpose: fewer symbologies mean fewer chances of a false read (a wrong card
 number is worse than none) and a faster scan.
 
-Two decoders, both tried by ``bench/camera_decode.py`` on the same frames:
+Two decoders, both tried by ``bench/decode.py`` on the same frames:
 
 - ``"zxing"`` — zxing-cpp, a native library shipped inside its wheel (nothing to install
   on the machine). The default: see ``station/readers/README.md`` for the figures.

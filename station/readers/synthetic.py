@@ -1,6 +1,6 @@
 """Synthetic camera frames of card barcodes; works without a UI.
 
-Used by the decoder tests, ``bench/camera_decode.py`` and as a decoder self-check: a card
+Used by the decoder tests, ``bench/decode.py`` and as a decoder self-check: a card
 symbol rendered by python-barcode (Code 128, Code 39) or zxing-cpp (QR), pasted on a noisy
 640×480 background with a perturbation *level*:
 
