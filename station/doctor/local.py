@@ -1,0 +1,403 @@
+"""Doctor checks on this machine: configuration, database file, disk, cache, outbox, scan log."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import shutil
+import sqlite3
+import stat
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from station.cards import looks_azerty
+from station.config import StationConfig
+from station.doctor.findings import Finding, Level
+from station.errors import StationError
+from station.store import Store, cache, outbox
+
+MIB = 1024 * 1024
+#: Below this, SQLite may fail to commit a meal: the line must stop.
+DISK_BLOCKING_BYTES = 50 * MIB
+#: Below this, warn while there is time to act.
+DISK_WARNING_BYTES = 500 * MIB
+#: Pending entries older than this mean the meals are not reaching the portal.
+OUTBOX_OLD_HOURS = 24
+#: How many recent scans the keyboard-layout hint looks at.
+SCAN_LOG_WINDOW = 200
+
+_SYNC_OR_EXPORT = (
+    "vérifiez le réseau puis `station sync --once` ; sans réseau : "
+    "`station export --out FICHIER` et `portal-sync-api import meals FICHIER` sur le portail"
+)
+
+
+def _hours_since(text: str) -> float:
+    """Hours from the ISO instant ``text`` to now (naive values are taken as UTC)."""
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - at).total_seconds() / 3600
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_config(config: StationConfig) -> list[Finding]:
+    """The file parsed (or the CLI would have stopped); now what it says."""
+    findings = [
+        Finding("configuration", Level.OK, f"{config.path} valide", code="config.ok"),
+    ]
+    path, portal = config.path, config.portal
+    if path is not None and portal.token and path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o007:
+            findings.append(
+                Finding(
+                    "droits de la configuration (file mode)",
+                    Level.WARNING,
+                    f"{path} est lisible par tous (mode {mode:o}) alors qu'il contient le jeton",
+                    f"sudo chown root:cantine {path} && sudo chmod 640 {path}",
+                    "config.permissions",
+                )
+            )
+    if not portal.url:
+        findings.append(
+            Finding(
+                "portail (portal url)",
+                Level.WARNING,
+                "aucune adresse de portail : le poste sert hors ligne, rien n'est synchronisé",
+                "renseignez [portal] url, ou transportez les passages avec `station export`",
+                "config.no_portal",
+            )
+        )
+    else:
+        parts = urlsplit(portal.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            findings.append(
+                Finding(
+                    "portail (portal url)",
+                    Level.BLOCKING,
+                    f"adresse de portail invalide : {portal.url!r}",
+                    "écrivez-la sous la forme https://portail.example.fr dans [portal] url",
+                    "config.bad_url",
+                )
+            )
+        elif parts.scheme == "http" and not _is_loopback(parts.hostname):
+            findings.append(
+                Finding(
+                    "portail (TLS)",
+                    Level.WARNING,
+                    f"{portal.url} n'est pas chiffré (http) : le jeton circule en clair",
+                    "utilisez l'adresse https:// du portail",
+                    "config.insecure_url",
+                )
+            )
+        if not portal.token:
+            findings.append(
+                Finding(
+                    "jeton du poste (token)",
+                    Level.BLOCKING,
+                    "[portal] token est vide : le portail refusera toute synchronisation",
+                    "portal-sync-api station create --school CODE --name NOM, puis copiez le "
+                    "jeton affiché dans [portal] token",
+                    "config.no_token",
+                )
+            )
+    if not config.readers:
+        findings.append(
+            Finding(
+                "lecteurs (readers)",
+                Level.OK,
+                "aucun [[readers]] : le clavier sert de lecteur (keyboard wedge)",
+                code="readers.default",
+            )
+        )
+    return findings
+
+
+def _disk(directory: Path) -> Finding:
+    free = shutil.disk_usage(directory).free
+    text = f"{free // MIB} Mo libres sur le disque de {directory}"
+    if free < DISK_BLOCKING_BYTES:
+        return Finding(
+            "espace disque (free disk)",
+            Level.BLOCKING,
+            text + " : les passages risquent de ne plus être enregistrés",
+            "libérez de la place (journalctl --vacuum-size=100M, apt clean, anciens exports)",
+            "disk.full",
+        )
+    if free < DISK_WARNING_BYTES:
+        return Finding(
+            "espace disque (free disk)",
+            Level.WARNING,
+            text,
+            "libérez de la place avant qu'il ne manque (journalctl --vacuum-size=100M, apt clean)",
+            "disk.low",
+        )
+    return Finding("espace disque (free disk)", Level.OK, text, code="disk.ok")
+
+
+def _sidecars(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+
+
+def _give_back_sidecars(path: Path, before: set[Path]) -> None:
+    """Run as root, opening the database may create -wal/-shm owned by root, which the
+    station user could then not write: hand them to the database file's owner."""
+    if os.geteuid() != 0:
+        return
+    owner = path.stat()
+    for sidecar in _sidecars(path):
+        if sidecar not in before and sidecar.exists():
+            with contextlib.suppress(OSError):
+                os.chown(sidecar, owner.st_uid, owner.st_gid)
+
+
+def check_database(config: StationConfig) -> list[Finding]:
+    """Database file, its directory and disk, then what is inside (without creating it)."""
+    path = config.station.database
+    directory = path.parent
+    if not directory.is_dir():
+        return [
+            Finding(
+                "dossier de la base (database directory)",
+                Level.BLOCKING,
+                f"le dossier {directory} n'existe pas",
+                f"sudo install -d -o cantine -g cantine -m 0700 {directory} (sous systemd, "
+                "StateDirectory=cantine le crée), ou corrigez station.database",
+                "database.dir_missing",
+            )
+        ]
+    findings = [_disk(directory)]
+    if not os.access(directory, os.W_OK | os.X_OK):
+        findings.append(
+            Finding(
+                "dossier de la base (database directory)",
+                Level.BLOCKING,
+                f"{directory} n'est pas accessible en écriture pour cet utilisateur",
+                f"sudo chown cantine:cantine {directory} && sudo chmod 700 {directory} ; "
+                "lancez le diagnostic en tant que cantine : sudo -u cantine station doctor",
+                "database.dir_readonly",
+            )
+        )
+        return findings
+    if not path.exists():
+        findings.append(
+            Finding(
+                "base de données (SQLite database)",
+                Level.BLOCKING,
+                f"{path} n'existe pas encore : le poste n'a jamais été synchronisé",
+                "sudo -u cantine station sync --once (crée la base et charge l'école)",
+                "database.missing",
+            )
+        )
+        return findings
+    before = {p for p in _sidecars(path) if p.exists()}
+    try:
+        with Store(path) as store:
+            findings += _inside(config, store)
+    except StationError as e:
+        findings.append(
+            Finding(
+                "base de données (SQLite database)",
+                Level.BLOCKING,
+                e.message,
+                "vérifiez le chemin station.database, les droits et le disque ; sinon "
+                "restaurez la dernière sauvegarde",
+                "database.open",
+            )
+        )
+    finally:
+        _give_back_sidecars(path, before)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        findings.append(
+            Finding(
+                "droits de la base (file mode)",
+                Level.WARNING,
+                f"{path} est en mode {mode:o} : d'autres comptes peuvent lire les données "
+                "des élèves (attendu : 600)",
+                f"sudo chmod 600 {path}*",
+                "database.mode",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                "droits de la base (file mode)", Level.OK, f"mode {mode:o}", code="database.mode_ok"
+            )
+        )
+    return findings
+
+
+def _inside(config: StationConfig, store: Store) -> list[Finding]:
+    findings: list[Finding] = []
+    integrity = store.integrity_check()
+    if integrity == "ok":
+        findings.append(
+            Finding("intégrité SQLite (integrity_check)", Level.OK, "ok", code="database.ok")
+        )
+    else:
+        findings.append(
+            Finding(
+                "intégrité SQLite (integrity_check)",
+                Level.BLOCKING,
+                integrity,
+                "arrêtez le poste et restaurez la dernière sauvegarde de la base",
+                "database.integrity",
+            )
+        )
+    journal = store.verify_journal()
+    if journal.ok:
+        findings.append(
+            Finding(
+                "journal des passages (hash chain)",
+                Level.OK,
+                f"{journal.records} enregistrements, chaîne intacte",
+                code="journal.ok",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                "journal des passages (hash chain)",
+                Level.BLOCKING,
+                f"maillon cassé en position {journal.position} : {journal.problem}",
+                "ne modifiez rien ; prévenez l'intendance (la base a été modifiée hors du poste) "
+                "et gardez une copie du fichier",
+                "journal.broken",
+            )
+        )
+    with store.read() as conn:
+        findings += _cache(config, conn)
+        findings += _outbox(conn)
+        findings += _scan_log(conn)
+    return findings
+
+
+def _cache(config: StationConfig, conn: sqlite3.Connection) -> list[Finding]:
+    children = int(conn.execute("SELECT COUNT(*) FROM children").fetchone()[0])
+    pulled = cache.meta(conn, "pulled_at")
+    if children == 0 or pulled is None:
+        return [
+            Finding(
+                "cache de l'école (cache)",
+                Level.BLOCKING,
+                "aucun élève dans le cache : le poste ne reconnaîtra aucune carte",
+                "sudo -u cantine station sync --once (le portail doit être joignable)",
+                "cache.empty",
+            )
+        ]
+    findings: list[Finding] = []
+    if not cache.services(conn):
+        findings.append(
+            Finding(
+                "services (services)",
+                Level.BLOCKING,
+                "aucun service (déjeuner…) reçu du portail : tout passage serait refusé",
+                "portal-sync-api school set CODE --service dejeuner=11:15-13:45, puis "
+                "station sync --once",
+                "cache.no_services",
+            )
+        )
+    age_hours = _hours_since(pulled)
+    if age_hours > config.station.stale_after_hours:
+        findings.append(
+            Finding(
+                "âge du cache (cache age)",
+                Level.WARNING,
+                f"dernière mise à jour depuis le portail il y a {age_hours:.0f} h ({pulled}) : "
+                "réservations et soldes peuvent être périmés",
+                _SYNC_OR_EXPORT,
+                "cache.stale",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                "âge du cache (cache age)",
+                Level.OK,
+                f"{children} élèves, mis à jour le {pulled}",
+                code="cache.ok",
+            )
+        )
+    return findings
+
+
+def _outbox(conn: sqlite3.Connection) -> list[Finding]:
+    pending, rejected = outbox.counts(conn)
+    findings: list[Finding] = []
+    oldest = conn.execute(
+        "SELECT MIN(created_at) FROM outbox WHERE done_at IS NULL AND rejected_reason IS NULL"
+    ).fetchone()[0]
+    age_hours = 0.0
+    if oldest:
+        age_hours = _hours_since(oldest)
+    if pending and age_hours > OUTBOX_OLD_HOURS:
+        findings.append(
+            Finding(
+                "passages en attente (outbox)",
+                Level.WARNING,
+                f"{pending} passage(s)/annulation(s) pas encore reçus par le portail, "
+                f"le plus ancien depuis {age_hours:.0f} h ({oldest})",
+                _SYNC_OR_EXPORT,
+                "outbox.pending_old",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                "passages en attente (outbox)",
+                Level.OK,
+                f"{pending} en attente d'envoi",
+                code="outbox.ok",
+            )
+        )
+    if rejected:
+        reasons = Counter(str(row["rejected_reason"]) for row in outbox.rejected(conn))
+        shown = ", ".join(f"{reason} ×{n}" for reason, n in reasons.most_common())
+        findings.append(
+            Finding(
+                "passages rejetés par le portail (rejected)",
+                Level.WARNING,
+                f"{rejected} passage(s) refusé(s) par le portail ({shown}) : ils ne sont pas "
+                "comptés côté portail",
+                "transmettez la liste à l'intendance : sqlite3 BASE \"SELECT record_id, "
+                'rejected_reason FROM outbox WHERE rejected_reason IS NOT NULL"',
+                "outbox.rejected",
+            )
+        )
+    return findings
+
+
+def _scan_log(conn: sqlite3.Connection) -> list[Finding]:
+    rows = conn.execute(
+        "SELECT raw FROM scan_log WHERE source = 'wedge' ORDER BY id DESC LIMIT ?",
+        (SCAN_LOG_WINDOW,),
+    ).fetchall()
+    garbled = sum(1 for row in rows if looks_azerty(str(row["raw"])))
+    if not garbled:
+        return []
+    # Never show the raw input: it is a card number.
+    return [
+        Finding(
+            "disposition du clavier (keyboard layout)",
+            Level.WARNING,
+            f"{garbled} des {len(rows)} dernières lectures du scanner sont arrivées en AZERTY "
+            "décalé (&é\"'(…) : scanner réglé en QWERTY (US) sur un poste AZERTY. Les codes "
+            "sont corrigés, mais une touche mal interprétée peut rendre une carte illisible",
+            "programmez le scanner en clavier « France / AZERTY » (codes-barres de réglage de "
+            'son manuel), ou lisez-le en kind = "evdev" qui ne dépend pas du clavier',
+            "readers.azerty",
+        )
+    ]
