@@ -23,7 +23,7 @@ class ClassTable(Static):
         table = Table(expand=True, show_edge=False, header_style="bold")
         table.add_column("Classe", no_wrap=True)
         for s in used:
-            table.add_column(f"{service_label(s.service.code)} rés/servis/manq.", justify="right")
+            table.add_column(f"{service_label(s.service.code)} : résa / servis / manquants")
         classes = sorted({k for s in used for k in s.by_class}, key=_class_order)
         for klass in classes:
             cells = []

@@ -24,10 +24,10 @@ class ServiceTable(Static):
     def show(self, services: Sequence[ServiceSummary]) -> None:
         table = Table(expand=True, show_edge=False, header_style="bold")
         table.add_column("Service", no_wrap=True)
-        table.add_column("Réservés", justify="right")
+        table.add_column("Résa", justify="right")
         table.add_column("Servis résa", justify="right")
-        table.add_column("Servis sans résa", justify="right")
-        table.add_column("Attendus / absents", justify="right")
+        table.add_column("Sans résa", justify="right")
+        table.add_column("Manquants", justify="right", no_wrap=True)
         table.add_column("Refus", justify="right")
         table.add_column("Montant", justify="right", no_wrap=True)
         for s in services:

@@ -1,0 +1,86 @@
+"""SVG snapshots of the verdict states and the day summary, at 80×24 and 128×40.
+
+A FixedClock and a seeded database make every pixel deterministic. Refresh after an
+intended change with ``pytest tests/functional/ui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from station.clock import FixedClock
+from station.engine import ServingLine
+from station.models import Source
+from station.readers.events import ScanEvent
+from station.ui.app import StationApp, build_app
+from station.ui.messages import ScanReceived
+from tests.functional.ui.conftest import at
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((128, 40), id="128x40")]
+SnapCompare = Callable[..., bool]
+
+
+def scans(*codes: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, StationApp)
+        for code in codes:
+            app.post_message(ScanReceived(ScanEvent(code, Source.SERIAL, app.clock.now(), "d")))
+            await pilot.pause()
+            app.clock.advance(minutes=1)  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    return run_before
+
+
+def app_on(line: ServingLine, clock: FixedClock, tmp_path: Path) -> StationApp:
+    return build_app(line, clock=clock, export_dir=tmp_path)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    ("state", "codes"),
+    [
+        ("idle", ()),
+        ("served", ("1849-00001",)),
+        ("warning_allergy", ("1849-00005",)),
+        ("refused_already_served", ("1849-00006", "1849-00006")),
+        ("refused_blocked", ("1849-00003",)),
+    ],
+)
+def test_verdict_state_snapshot(
+    snap_compare: SnapCompare,
+    line: ServingLine,
+    clock: FixedClock,
+    tmp_path: Path,
+    size: tuple[int, int],
+    state: str,
+    codes: tuple[str, ...],
+) -> None:
+    clock.set(at(12, 4))
+    assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=scans(*codes))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_day_summary_snapshot(
+    snap_compare: SnapCompare,
+    line: ServingLine,
+    clock: FixedClock,
+    tmp_path: Path,
+    size: tuple[int, int],
+) -> None:
+    clock.set(at(11, 48))
+    before = scans("1849-00001", "1849-00005", "1849-00002", "1849-00007", "1849-00004")
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await before(pilot)
+        await pilot.press("f5")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=run_before)
