@@ -292,11 +292,49 @@ def _apply_meal(
 def apply_changes(
     conn: sqlite3.Connection, changes: Iterable[Mapping[str, Any]], own_station: str
 ) -> int:
-    """Apply a page of changes; returns how many were applied."""
+    """Apply a page of changes; returns how many were applied.
+
+    The feed holds one state per key, so within a page the order between different keys
+    does not matter: reservations and cards, the bulk of a first pull, are written with
+    one ``executemany`` each; everything else goes through ``apply_change``.
+    """
+    upserts: list[tuple[str, str, str, int]] = []
+    deletes: list[tuple[str, str, str]] = []
+    cards: list[tuple[str, str, str]] = []
     count = 0
     for change in changes:
-        apply_change(conn, change, own_station)
         count += 1
+        kind = change["kind"]
+        if kind == "reservation":
+            child_id, day, service = _split(str(change["key"]), 3)
+            data = change.get("data")
+            if data is None:
+                deletes.append((child_id, day, service))
+            else:
+                upserts.append((child_id, day, service, 1 if data.get("prepaid") else 0))
+        elif kind == "card" and change.get("data") is not None:
+            data = change["data"]
+            cards.append(
+                (str(change["key"]), str(data["child_id"]), str(data.get("status") or "active"))
+            )
+        else:
+            apply_change(conn, change, own_station)
+    if upserts:
+        conn.executemany(
+            "INSERT INTO reservations (child_id, day, service, prepaid) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET prepaid = excluded.prepaid",
+            upserts,
+        )
+    if deletes:
+        conn.executemany(
+            "DELETE FROM reservations WHERE child_id = ? AND day = ? AND service = ?", deletes
+        )
+    if cards:
+        conn.executemany(
+            "INSERT INTO cards (code, child_id, status) VALUES (?, ?, ?) ON CONFLICT (code) "
+            "DO UPDATE SET child_id = excluded.child_id, status = excluded.status",
+            cards,
+        )
     return count
 
 
