@@ -8,6 +8,7 @@ writes meal + journal link + outbox entry (and always a scan-log line) in one
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,6 +22,9 @@ from station.ids import uuid7
 from station.models import Child, Facts, Service, Source, Verdict
 from station.store import Store, cache, ledger
 from station.timeutil import iso
+
+# Ids only in these lines (DESIGN §7): never a name, a card number, raw input or a balance.
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,15 @@ class ServingLine:
                 child_id=verdict.child.id if verdict.child else None,
                 meal_id=verdict.meal_id,
             )
+        log.info(
+            "scan %s/%s source=%s service=%s child=%s meal=%s",
+            verdict.status.value,
+            verdict.reason.value,
+            source.value,
+            verdict.service,
+            verdict.child.id if verdict.child else None,
+            verdict.meal_id,
+        )
         return verdict
 
     def _facts(
@@ -204,6 +217,7 @@ class ServingLine:
             ledger.insert_void(conn, record)
             balance = ledger.displayed_balance(conn, row["family_id"])
             child = cache.get_child(conn, row["child_id"])
+        log.info("void %s of meal %s child=%s", record.id, meal_id, row["child_id"])
         return VoidResult(record.id, meal_id, record.refund_cents, balance, child, moment)
 
     # --- helpers for screens -----------------------------------------------------------

@@ -50,6 +50,4 @@ def setup(level: str | None = None, stream: TextIO | None = None) -> logging.Han
     handler.setFormatter(OneLineFormatter(fmt if under_journald else "%(asctime)s " + fmt))
     root.addHandler(handler)
     root.setLevel(level_from_env(level))
-    # Per-request chatter of the HTTP client would drown the station's own events.
-    logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
     return handler
