@@ -34,7 +34,9 @@ class PortalClient:
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["User-Agent"] = "cantine-station/1"
-        self.session.verify = ca_bundle or True
+        # Passed on every request: requests lets $REQUESTS_CA_BUNDLE override a session's
+        # ``verify``, which would silently ignore the configured bundle.
+        self.verify: str | bool = ca_bundle or True
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
