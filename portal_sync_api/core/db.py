@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _psycopg_binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    # Lists (the array parameters of batch statements, see crud/bulk.py) travel in
+    # PostgreSQL's binary array format: psycopg's text array dumper quotes and escapes
+    # each element in Python (~13 ms for 1 000 change rows), the binary one is C.
+    # Every array parameter the portal sends carries an explicit ``::TYPE[]`` cast.
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the pragmas and pool settings the portal relies on."""
     url = normalize_database_url(url)
@@ -31,13 +40,15 @@ def make_engine(url: str) -> Engine:
         return engine
     # JIT compilation costs more than it saves on the short, indexed queries of a sync
     # (measured: it doubled the first-pull time of a 300 000-row feed).
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         connect_args={"options": "-c jit=off"},
     )
+    event.listen(engine, "connect", _psycopg_binary_arrays)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

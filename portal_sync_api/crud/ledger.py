@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Child, Family, LedgerEntry, table
@@ -31,10 +32,8 @@ def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> list[Sequence[str]]:
 def family_schools(session: Session, *, family_ids: Collection[str]) -> dict[str, set[int]]:
     """For each family, the schools of its children (where its balance is published)."""
     result: dict[str, set[int]] = defaultdict(set)
-    for part in chunks(sorted(family_ids)):
-        rows = session.execute(
-            select(Child.family_id, Child.school_id).where(Child.family_id.in_(part)).distinct()
-        )
+    for cond in member_of(session, Child.family_id, family_ids):
+        rows = session.execute(select(Child.family_id, Child.school_id).where(cond).distinct())
         for family_id, school_id in rows:
             if family_id is not None:
                 result[family_id].add(school_id)
@@ -44,10 +43,10 @@ def family_schools(session: Session, *, family_ids: Collection[str]) -> dict[str
 def balances(session: Session, *, family_ids: Collection[str]) -> dict[str, int]:
     """Ledger sum of each family (0 for a family with no entry)."""
     result = dict.fromkeys(family_ids, 0)
-    for part in chunks(sorted(family_ids)):
+    for cond in member_of(session, LedgerEntry.family_id, family_ids):
         rows = session.execute(
             select(LedgerEntry.family_id, func.sum(LedgerEntry.amount_cents))
-            .where(LedgerEntry.family_id.in_(part))
+            .where(cond)
             .group_by(LedgerEntry.family_id)
         )
         for family_id, total in rows:

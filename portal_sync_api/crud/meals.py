@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal_sync_api.core.config import CLOCK_SKEW_SECONDS
+from portal_sync_api.crud.bulk import insert_rows, member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
-from portal_sync_api.crud.ledger import chunks, family_schools, put_balances
+from portal_sync_api.crud.ledger import family_schools, put_balances
 from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, table
 from portal_sync_api.schemas import ItemResult, MealIn, VoidIn
 
@@ -48,10 +49,8 @@ def _existing_acks(
     session: Session, model: type[Meal] | type[Void], ids: list[str]
 ) -> dict[str, int]:
     found: dict[str, int] = {}
-    for part in chunks(sorted(set(ids))):
-        found.update(
-            session.execute(select(model.id, model.ack_seq).where(model.id.in_(part))).all()
-        )
+    for cond in member_of(session, model.id, ids):
+        found.update(session.execute(select(model.id, model.ack_seq).where(cond)).all())
     return found
 
 
@@ -60,23 +59,33 @@ def _void_targets(
 ) -> dict[str, dict[str, Any]]:
     """Stored meals that voids of the batch refer to, with station name and voided flag."""
     targets: dict[str, dict[str, Any]] = {}
-    for part in chunks(sorted(set(meal_ids))):
+    for cond in member_of(session, Meal.id, meal_ids):
         rows = session.execute(
-            select(Meal, Station.name, Void.id)
+            select(
+                Meal.id,
+                Meal.child_id,
+                Meal.service,
+                Meal.business_date,
+                Meal.served_at,
+                Meal.charged_cents,
+                Meal.duplicate_pass,
+                Station.name,
+                Void.id,
+            )
             .join(Station, Station.id == Meal.station_id)
             .outerjoin(Void, Void.meal_id == Meal.id)
-            .where(Meal.id.in_(part), Meal.school_id == school_id)
+            .where(cond, Meal.school_id == school_id)
         )
-        for meal, station_name, void_id in rows:
-            targets[meal.id] = {
-                "id": meal.id,
-                "child_id": meal.child_id,
-                "service": meal.service,
-                "business_date": meal.business_date,
-                "served_at": meal.served_at,
-                "charged_cents": meal.charged_cents,
-                "duplicate_pass": meal.duplicate_pass,
-                "station_name": station_name,
+        for meal_id, child_id, service, day, served_at, charged, dup, station, void_id in rows:
+            targets[meal_id] = {
+                "id": meal_id,
+                "child_id": child_id,
+                "service": service,
+                "business_date": day,
+                "served_at": served_at,
+                "charged_cents": charged,
+                "duplicate_pass": dup,
+                "station_name": station,
                 "voided": void_id is not None,
             }
     return targets
@@ -85,19 +94,38 @@ def _void_targets(
 def _served_counts(
     session: Session, *, child_ids: list[str], days: set[date]
 ) -> dict[tuple[str, date, str], int]:
+    """Non-voided meals already stored per (child, day, service) of the batch."""
     counts: dict[tuple[str, date, str], int] = defaultdict(int)
     if not child_ids or not days:
         return counts
-    for part in chunks(sorted(set(child_ids))):
-        rows = session.execute(
-            select(Meal.child_id, Meal.business_date, Meal.service, func.count())
-            .outerjoin(Void, Void.meal_id == Meal.id)
-            .where(Void.id.is_(None), Meal.child_id.in_(part), Meal.business_date.in_(days))
-            .group_by(Meal.child_id, Meal.business_date, Meal.service)
-        )
-        for child_id, day, service, count in rows:
-            counts[(child_id, day, service)] = int(count)
+    day_conds = list(member_of(session, Meal.business_date, days))
+    for cond in member_of(session, Meal.child_id, child_ids):
+        for day_cond in day_conds:
+            rows = session.execute(
+                select(Meal.child_id, Meal.business_date, Meal.service, func.count())
+                .where(
+                    cond,
+                    day_cond,
+                    ~select(Void.id).where(Void.meal_id == Meal.id).exists(),
+                )
+                .group_by(Meal.child_id, Meal.business_date, Meal.service)
+            )
+            for child_id, day, service, count in rows:
+                counts[(child_id, day, service)] = int(count)
     return counts
+
+
+def _child_families(
+    session: Session, *, child_ids: Collection[str], school_id: int | None
+) -> dict[str, str | None]:
+    """Family of each known child (of ``school_id`` when given)."""
+    found: dict[str, str | None] = {}
+    for cond in member_of(session, Child.id, child_ids):
+        stmt = select(Child.id, Child.family_id).where(cond)
+        if school_id is not None:
+            stmt = stmt.where(Child.school_id == school_id)
+        found.update(session.execute(stmt).all())
+    return found
 
 
 def ingest(
@@ -114,23 +142,18 @@ def ingest(
     school = session.get_one(School, station.school_id)
     meals_in = [i for i in items if isinstance(i, MealIn)]
     voids_in = [i for i in items if isinstance(i, VoidIn)]
-    child_family: dict[str, str | None] = {}
-    for part in chunks(sorted({m.child_id for m in meals_in})):
-        child_family.update(
-            session.execute(
-                select(Child.id, Child.family_id).where(
-                    Child.id.in_(part), Child.school_id == school.id
-                )
-            ).all()
-        )
+    child_family = _child_families(
+        session, child_ids={m.child_id for m in meals_in}, school_id=school.id
+    )
     targets = _void_targets(session, school_id=school.id, meal_ids=[v.meal_id for v in voids_in])
     for target in targets.values():
         child_family.setdefault(target["child_id"], None)
     if targets:
-        for part in chunks(sorted({t["child_id"] for t in targets.values()})):
-            child_family.update(
-                session.execute(select(Child.id, Child.family_id).where(Child.id.in_(part))).all()
+        child_family.update(
+            _child_families(
+                session, child_ids={t["child_id"] for t in targets.values()}, school_id=None
             )
+        )
     families = {f for f in child_family.values() if f}
     fam_schools = family_schools(session, family_ids=families)
     lock_schools(session, school_ids={school.id, *(s for v in fam_schools.values() for s in v)})
@@ -190,22 +213,15 @@ def ingest(
                     buffer=buffer,
                 )
             )
-    if ledger:
-        session.execute(insert(table(LedgerEntry)), ledger)
+    insert_rows(session, table(LedgerEntry), ledger)
     put_balances(session, family_ids=touched, buffer=buffer, schools=fam_schools)
     seqs = buffer.flush(session)
 
     def seq_of(ref: tuple[str, str]) -> int:
         return seqs[(school.id, ref[0], ref[1])]
 
-    if new_meals:
-        session.execute(
-            insert(table(Meal)), [_stored(Meal, row, seq_of) for row in new_meals.values()]
-        )
-    if new_voids:
-        session.execute(
-            insert(table(Void)), [_stored(Void, row, seq_of) for row in new_voids.values()]
-        )
+    insert_rows(session, table(Meal), [_stored(Meal, row, seq_of) for row in new_meals.values()])
+    insert_rows(session, table(Void), [_stored(Void, row, seq_of) for row in new_voids.values()])
     results = []
     for result, ref in pending:
         if ref is not None:
@@ -218,9 +234,14 @@ def _stored(
     model: type[Meal] | type[Void], row: dict[str, Any], seq_of: Callable[[tuple[str, str]], int]
 ) -> dict[str, Any]:
     """The table columns of a working row, with its acknowledged seq."""
-    stored = {k: v for k, v in row.items() if k in model.__table__.c}
+    stored = {k: row[k] for k in _COLUMNS[model]}
     stored["ack_seq"] = seq_of(row["_ack"])
     return stored
+
+
+_COLUMNS: dict[type[Meal] | type[Void], list[str]] = {
+    model: [c.name for c in table(model).c if c.name != "ack_seq"] for model in (Meal, Void)
+}
 
 
 def _ack_ref(charged: int, family_id: str | None, meal_id: str) -> tuple[str, str]:

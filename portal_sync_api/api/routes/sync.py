@@ -109,12 +109,18 @@ def push_meals(
     session: SessionDep,
     station: CurrentStation,
     items: Annotated[list[BatchItem], Depends(read_batch)],
-) -> MealBatchResult:
-    """Apply meals and voids in order, each id exactly once forever."""
+) -> Response:
+    """Apply meals and voids in order, each id exactly once forever.
+
+    The answer is serialized here in one pass (``response_model`` only documents it):
+    FastAPI would dump the model to dicts, validate them back and serialize again.
+    """
     for attempt in range(3):
         try:
             with session.begin():
-                return MealBatchResult(results=ingest(session, station=station, items=items))
+                results = ingest(session, station=station, items=items)
+            body = MealBatchResult(results=results).model_dump_json()
+            return Response(body.encode("utf-8"), media_type="application/json")
         except IntegrityError:
             # Another request inserted one of these ids between our read and our write
             # (possible only across schools); the next attempt reports it as duplicate.

@@ -144,3 +144,38 @@ def test_postgresql_urls_select_the_psycopg_driver() -> None:
     assert normalize_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("sqlite:///portal.db") == "sqlite:///portal.db"
+
+
+def test_flush_gives_balances_higher_seqs_than_every_other_change_of_the_transaction(
+    portal_db: str, engine: Engine
+) -> None:
+    """A station that saw a meal at seq M trusts any balance of seq ≥ M to include it."""
+    seed_school(portal_db, tokens=False)
+    with session_scope(engine) as session:
+        school = get_school(session, code="1849")
+        assert school is not None
+        before = feed.last_seq(session, school_id=school.id)
+        buffer = feed.ChangeBuffer()
+        put = buffer.put
+        put(school_id=school.id, kind="balance", key="F1", data={"balance_cents": 1})
+        put(school_id=school.id, kind="meal", key="m1", data={"meal_id": "m1"})
+        put(school_id=school.id, kind="balance", key="F2", data={"balance_cents": 2})
+        put(school_id=school.id, kind="meal", key="m2", data={"meal_id": "m2"})
+        put(school_id=school.id, kind="balance", key="F1", data={"balance_cents": 3})
+        put(school_id=school.id, kind="card", key="K1", data=None)
+        seqs = buffer.flush(session)
+        assert feed.last_seq(session, school_id=school.id) == before + 5
+    order = sorted(seqs, key=seqs.__getitem__)
+    assert [(kind, key) for _school, kind, key in order] == [
+        ("meal", "m1"),
+        ("meal", "m2"),
+        ("card", "K1"),
+        ("balance", "F2"),
+        ("balance", "F1"),
+    ]
+    assert sorted(seqs.values()) == list(range(before + 1, before + 6))
+    stored = _feed(engine)
+    assert {(kind, key): stored[(kind, key)][0] for _s, kind, key in seqs} == {
+        (kind, key): seq for (_s, kind, key), seq in seqs.items()
+    }
+    assert stored[("balance", "F1")][1] == {"balance_cents": 3}

@@ -10,7 +10,7 @@ from portal_sync_api.api.routes.sync import parse_item
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.meals import ingest
-from portal_sync_api.models import LedgerEntry, Meal, Station
+from portal_sync_api.models import Change, LedgerEntry, Meal, Station
 from portal_sync_api.schemas import ItemResult
 from tests.support.portal import meal, seed_school, void
 
@@ -129,8 +129,6 @@ def test_applied_seq_is_the_balance_change_that_reflects_the_charge(
     charged, free = _push(
         engine, [meal("c", seed.children[0]), meal("f", seed.children[1], charged_cents=0)]
     )
-    from portal_sync_api.models import Change
-
     with session_scope(engine) as session:
         balance_seq = session.execute(
             select(Change.seq).where(Change.kind == "balance", Change.key == seed.families[0])
@@ -139,3 +137,60 @@ def test_applied_seq_is_the_balance_change_that_reflects_the_charge(
             select(Change.seq).where(Change.kind == "meal", Change.key == "f")
         ).scalar_one()
     assert charged.seq == balance_seq and free.seq == meal_seq
+
+
+def _changes(engine: Engine, kind: str) -> dict[str, int]:
+    with session_scope(engine) as session:
+        rows = session.execute(select(Change.key, Change.seq).where(Change.kind == kind))
+        return {key: seq for key, seq in rows}
+
+
+def test_balances_of_a_batch_get_higher_seqs_than_its_meal_changes(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    _push(engine, [meal("early", seed.children[2])])
+    results = _push(
+        engine,
+        [
+            meal("a", seed.children[0]),
+            meal("b", seed.children[2], charged_cents=250),
+            void("va", "a"),
+            meal("free", seed.children[4], charged_cents=0),
+            void("ve", "early"),
+            meal("c", seed.children[1]),
+        ],
+    )
+    assert [r.status for r in results] == ["applied"] * 6
+    meals, balances_ = _changes(engine, "meal"), _changes(engine, "balance")
+    batch_meals = [meals[k] for k in ("a", "b", "free", "early", "c")]
+    batch_balances = [balances_[f] for f in seed.families[:2]]
+    assert max(batch_meals) < min(batch_balances)
+    # Every charged or refunded item is acknowledged at its family's balance seq.
+    by_id = {r.id: r.seq for r in results}
+    assert by_id["a"] == by_id["va"] == by_id["c"] == balances_[seed.families[0]]
+    assert by_id["b"] == by_id["ve"] == balances_[seed.families[1]]
+    assert by_id["free"] == meals["free"]
+    assert _balance(engine, seed.families[0]) == 5000 - 415
+    assert _balance(engine, seed.families[1]) == 500 - 250
+
+
+def test_a_full_batch_of_1000_is_applied_once_and_answered_duplicate_with_same_seqs(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db)
+    batch = [
+        meal(f"m{n:04d}", seed.children[n % 5], charged_cents=n % 3, card=None) for n in range(1000)
+    ]
+    first = _push(engine, batch)
+    again = _push(engine, batch)
+    assert {r.status for r in first} == {"applied"}
+    assert {r.status for r in again} == {"duplicate"}
+    assert [r.seq for r in again] == [r.seq for r in first]
+    assert sum(r.duplicate_pass is True for r in first) == 1000 - 5
+    with session_scope(engine) as session:
+        assert session.execute(select(func.count()).select_from(Meal)).scalar_one() == 1000
+        charged = session.execute(
+            select(func.count()).where(LedgerEntry.kind == "meal_charge")
+        ).scalar_one()
+    assert charged == sum(1 for n in range(1000) if n % 3)
