@@ -40,7 +40,9 @@ class PortalClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+            response = self.session.request(
+                method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs
+            )
         except requests.exceptions.SSLError as e:
             raise SyncError(f"Certificat du portail refusé ({self.url}) : {e}") from e
         except requests.exceptions.Timeout as e:
