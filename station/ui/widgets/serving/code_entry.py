@@ -30,3 +30,9 @@ class CodeEntry(Input):
         self.clear()
         if code:
             self.post_message(self.CodeSubmitted(code))
+
+    def on_mount(self) -> None:
+        # Headless (tests, benchmarks): a blinking cursor would make screenshots depend on
+        # the instant they are taken.
+        if self.app.is_headless:
+            self.cursor_blink = False

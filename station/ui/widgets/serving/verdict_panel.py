@@ -47,8 +47,10 @@ class VerdictPanel(Vertical):
         self.show_idle()
 
     def _set_state(self, state: str) -> None:
-        self.remove_class(*_STATES)
-        self.add_class(state)
+        # One restyle of the panel's subtree per change (each class call is one), none
+        # when the state stays the same: restyling is most of the time to screen.
+        if state != self.state or not self.has_class(state):
+            self.set_classes([c for c in self.classes if c not in _STATES] + [state])
         self.state = state
 
     def _text(self, widget_id: str, text: str) -> None:
