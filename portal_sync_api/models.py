@@ -161,6 +161,17 @@ class LedgerEntry(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
+class FamilyBalance(Base):
+    """``SUM(ledger.amount_cents)`` of a family, kept by a database trigger on ledger
+    inserts (migration 0002), so a balance costs one row read whatever the ledger size.
+    Never written by the application; a family without entries has no row (balance 0)."""
+
+    __tablename__ = "family_balances"
+
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), primary_key=True)
+    balance_cents: Mapped[int] = mapped_column(Integer)
+
+
 class Station(Base):
     """A serving-line station; authenticates with a token stored hashed."""
 

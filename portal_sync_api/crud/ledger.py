@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.errors import DataError
-from portal_sync_api.models import Child, Family, LedgerEntry, table
+from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, table
 
 LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
 _IN_CHUNK = 900
@@ -54,6 +54,23 @@ def balances(session: Session, *, family_ids: Collection[str]) -> dict[str, int]
     return result
 
 
+def running_balances(session: Session, *, family_ids: Collection[str]) -> dict[str, int]:
+    """Balance of each family from ``family_balances`` (0 for a family with no entry).
+
+    Equal to :func:`balances` (the trigger of migration 0002 adds every ledger insert in
+    the inserting transaction) but one indexed row per family instead of a scan of the
+    family's whole ledger.
+    """
+    result = dict.fromkeys(family_ids, 0)
+    for cond in member_of(session, FamilyBalance.family_id, family_ids):
+        rows = session.execute(
+            select(FamilyBalance.family_id, FamilyBalance.balance_cents).where(cond)
+        )
+        for family_id, total in rows:
+            result[family_id] = int(total)
+    return result
+
+
 def put_balances(
     session: Session,
     *,
@@ -69,7 +86,7 @@ def put_balances(
     if not family_ids:
         return
     schools = schools if schools is not None else family_schools(session, family_ids=family_ids)
-    for family_id, total in balances(session, family_ids=family_ids).items():
+    for family_id, total in running_balances(session, family_ids=family_ids).items():
         for school_id in sorted(schools.get(family_id, ())):
             buffer.put(
                 school_id=school_id,
