@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import cv2
@@ -77,16 +78,28 @@ name = "webcam"
 device = "{video}"
 """,
     )
+    stop = threading.Event()
+
+    def scanner() -> None:
+        # pyserial empties the input queue when it opens the port, and how long the command
+        # takes to get there depends on the machine's load: the scanner fires until the end
+        # (the reader's debounce makes it one scan).
+        while not stop.wait(0.2):
+            with contextlib.suppress(OSError):
+                os.write(master, b"1849-00002\r")
+
+    firing = threading.Thread(target=scanner, daemon=True)
     try:
-        proc = _listen(config, 3)
+        proc = _listen(config, 5)
         assert proc.stdin is not None
         proc.stdin.write("1849-00001\n&_'ç)à&é\"'\nbonjour\n")
         proc.stdin.close()  # the wedge reader sees end of input
         proc.stdin = None
-        time.sleep(1.0)  # the serial reader opens the port
-        os.write(master, b"1849-00002\r")
-        out, err = proc.communicate(timeout=15)
+        firing.start()
+        out, err = proc.communicate(timeout=30)
     finally:
+        stop.set()
+        firing.join()
         os.close(master)
     assert proc.returncode == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
