@@ -22,6 +22,7 @@ from portal_sync_api.crud.roster import (
     import_roster,
 )
 from portal_sync_api.crud.schools import set_school, set_tariff
+from portal_sync_api.models import School
 
 FIRST_NAMES = (
     "Léa",
@@ -173,6 +174,32 @@ def roster(code: str, pupils: int, rng: random.Random) -> list[RosterRow]:
     return rows
 
 
+def school_with_tariffs(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    services: dict[str, tuple[str, str] | None],
+    tariffs: dict[str, int],
+    timezone: str | None = None,
+) -> School:
+    """Create or update a school with its services and a lunch price per tariff."""
+    school = set_school(session, code=code, name=name, timezone=timezone, services=services)
+    buffer = ChangeBuffer()
+    for tariff, price in tariffs.items():
+        set_tariff(
+            session,
+            school=school,
+            tariff=tariff,
+            service="dejeuner",
+            price_cents=price,
+            buffer=buffer,
+        )
+    session.flush()
+    buffer.flush(session)
+    return school
+
+
 def build_school(
     session: Session,
     *,
@@ -186,21 +213,13 @@ def build_school(
     """Create the school and its year in the caller's transaction (about 300 000
     reservations with the defaults). Deterministic for a given seed."""
     rng = random.Random(seed)
-    school = set_school(
-        session, code=code, name=f"Collège {code}", services={"dejeuner": ("11:15", "13:45")}
+    school = school_with_tariffs(
+        session,
+        code=code,
+        name=f"Collège {code}",
+        services={"dejeuner": ("11:15", "13:45")},
+        tariffs=TARIFFS,
     )
-    buffer = ChangeBuffer()
-    for tariff, price in TARIFFS.items():
-        set_tariff(
-            session,
-            school=school,
-            tariff=tariff,
-            service="dejeuner",
-            price_cents=price,
-            buffer=buffer,
-        )
-    session.flush()
-    buffer.flush(session)
     rows = roster(code, pupils, rng)
     import_roster(session, school=school, rows=rows)
     families = sorted({r.family_id for r in rows if r.family_id})

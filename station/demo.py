@@ -92,11 +92,9 @@ def this_week(today: date) -> list[date]:
 def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int = 1849) -> None:
     """Create the demo school, roster, credits and this week's reservations."""
     from portal_sync_api.core.db import make_engine, session_scope
-    from portal_sync_api.crud.changes import ChangeBuffer
     from portal_sync_api.crud.ledger import CreditIn, add_credits
     from portal_sync_api.crud.roster import ReservationRow, import_reservations, import_roster
-    from portal_sync_api.crud.schools import set_school, set_tariff
-    from portal_sync_api.fixtures import TARIFFS, roster
+    from portal_sync_api.fixtures import TARIFFS, roster, school_with_tariffs
 
     rng = random.Random(seed)
     rows = roster(SCHOOL, pupils, rng)
@@ -116,25 +114,14 @@ def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int 
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as session:
-            school = set_school(
+            school = school_with_tariffs(
                 session,
                 code=SCHOOL,
                 name=SCHOOL_NAME,
                 timezone=TIMEZONE,
                 services={"dejeuner": DEMO_WINDOW},
+                tariffs=TARIFFS,
             )
-            buffer = ChangeBuffer()
-            for tariff, price in TARIFFS.items():
-                set_tariff(
-                    session,
-                    school=school,
-                    tariff=tariff,
-                    service="dejeuner",
-                    price_cents=price,
-                    buffer=buffer,
-                )
-            session.flush()
-            buffer.flush(session)
             import_roster(session, school=school, rows=rows)
             special = {f"F{SCHOOL}D{n}": n for n in _ROLES}
             credits = []

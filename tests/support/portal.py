@@ -34,7 +34,6 @@ from sqlalchemy import text
 from portal_sync_api.core.config import normalize_database_url
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.accounts import create_station, create_user
-from portal_sync_api.crud.changes import ChangeBuffer
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.roster import (
     ReservationRow,
@@ -42,7 +41,7 @@ from portal_sync_api.crud.roster import (
     import_reservations,
     import_roster,
 )
-from portal_sync_api.crud.schools import set_school, set_tariff
+from portal_sync_api.fixtures import school_with_tariffs
 from portal_sync_api.migrate import upgrade
 
 POSTGRES_ENV = "PORTAL_TEST_POSTGRES_URL"
@@ -316,24 +315,13 @@ def seed_school(
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as session:
-            school = set_school(
+            school = school_with_tariffs(
                 session,
                 code=code,
                 name=f"Collège {code}",
                 services={"dejeuner": ("11:15", "13:45")},
+                tariffs={"T1": 415, "T2": 250},
             )
-            buffer = ChangeBuffer()
-            for tariff, price in (("T1", 415), ("T2", 250)):
-                set_tariff(
-                    session,
-                    school=school,
-                    tariff=tariff,
-                    service="dejeuner",
-                    price_cents=price,
-                    buffer=buffer,
-                )
-            session.flush()
-            buffer.flush(session)
             import_roster(session, school=school, rows=rows)
             add_credits(
                 session,
