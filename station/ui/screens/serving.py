@@ -58,6 +58,7 @@ class ServingScreen(Screen[None]):
         self.service_note = service_note
         self.last_verdict: Verdict | None = None
         self._verdict_timer: Timer | None = None
+        self._side_due = False
 
     def compose(self) -> ComposeResult:
         clock = ServiceClock(self.school_name, self.line.station, self.tz, id="service-clock")
@@ -93,6 +94,7 @@ class ServingScreen(Screen[None]):
 
     def refresh_side(self) -> None:
         """Counters of the open service and the last passes, from the database."""
+        self._side_due = False
         now = self.clock.now()
         day = self.line.business_date(now)
         service = self.current_service()
@@ -140,8 +142,19 @@ class ServingScreen(Screen[None]):
             return None
         self.query_one(VerdictPanel).show_void(result)
         self._arm_reset()
-        self.refresh_side()
+        self.refresh_side_after_paint()
         return result
+
+    def refresh_side_after_paint(self) -> None:
+        """Refresh the counters and last passes once the verdict is on screen.
+
+        Staff wait for the verdict, not the counters: reading them (a few milliseconds
+        of SQL) and redrawing them in the same frame would hold the verdict back. Several
+        passes before the next frame share one refresh.
+        """
+        if not self._side_due:
+            self._side_due = True
+            self.call_after_refresh(self.refresh_side)
 
     def _show(self, verdict: Verdict) -> None:
         self.last_verdict = verdict
@@ -149,7 +162,7 @@ class ServingScreen(Screen[None]):
         if not verdict.served:
             self.app.bell()
         self._arm_reset()
-        self.refresh_side()
+        self.refresh_side_after_paint()
 
     def _fail(self, error: StationError) -> None:
         self.query_one(VerdictPanel).show_error(error.title, error.message)

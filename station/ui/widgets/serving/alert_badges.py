@@ -16,6 +16,10 @@ class AlertBadges(Static):
     AlertBadges { height: auto; margin: 0 0; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: Text | None = None
+
     def show(self, child: Child | None) -> None:
         text = Text()
         if child is not None:
@@ -26,5 +30,8 @@ class AlertBadges(Static):
                 text.append(f" {badge} ", style="bold black on #ffd400")
                 text.append("\n")
         text.rstrip()
+        if text == self._shown:
+            return  # most children have no badge: nothing to redraw or lay out
+        self._shown = text
         self.display = bool(text.plain)
         self.update(text)

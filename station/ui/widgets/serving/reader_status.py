@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import Static
 
+from station.ui.widgets.repaint import update_in_place
+
 
 class ReaderStatusLine(Static):
     """« Lecteurs : clavier ● connecté · douchette ○ débranché »."""
@@ -29,4 +31,4 @@ class ReaderStatusLine(Static):
         if error:
             text.append(f" — {error}", style="red")
         self.set_class(not all(readers.values()), "-disconnected")
-        self.update(text)
+        update_in_place(self, text)

@@ -40,4 +40,4 @@ class ServiceClock(Static):
         if self.note:
             what.append(f" ({self.note})", style="italic")
         grid.add_row(where, what, Text(clock_text(now, self.tz), style="bold"))
-        self.update(grid)
+        self.update(grid, layout=False)  # one row whatever the text: no relayout each second

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from station.store.screens_read import ServiceCounters
+from station.ui.widgets.repaint import update_in_place
 
 
 class ServiceCountersView(Static):
@@ -18,7 +19,7 @@ class ServiceCountersView(Static):
 
     def show(self, counters: ServiceCounters | None) -> None:
         if counters is None:
-            self.update(Text("Aucun service en cours", style="dim"))
+            update_in_place(self, Text("Aucun service en cours", style="dim"))
             return
         grid = Table.grid(expand=True)
         grid.add_column()
@@ -26,4 +27,4 @@ class ServiceCountersView(Static):
         grid.add_row("Servis", Text(str(counters.served), style="bold"))
         grid.add_row("Réservés", Text(str(counters.reserved), style="bold"))
         grid.add_row("Encore attendus", Text(str(counters.expected), style="bold"))
-        self.update(grid)
+        update_in_place(self, grid)

@@ -6,6 +6,7 @@ from textual.widgets import Static
 
 from station.sync.status import SyncStatus
 from station.ui.format import sync_line
+from station.ui.widgets.repaint import update_in_place
 
 
 class SyncStatusLine(Static):
@@ -18,4 +19,4 @@ class SyncStatusLine(Static):
     def show(self, status: SyncStatus | None) -> None:
         self.set_class(status is not None and not status.online, "-offline")
         self.set_class(status is not None and status.stale, "-stale")
-        self.update(sync_line(status))
+        update_in_place(self, sync_line(status))

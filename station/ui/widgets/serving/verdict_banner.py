@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
@@ -47,6 +45,11 @@ def big_width(word: str, scale: int = 1) -> int:
     return sum(len(_GLYPHS[c][0]) + 1 for c in word.upper() if c in _GLYPHS) * scale
 
 
+# The banner keeps one height whatever the word (the widest decides), so a new verdict
+# only repaints it: no relayout of the panel on the way to the screen.
+_WIDEST = max(big_width(word) for word in ("SERVI", "REFUSÉ", "ANNULÉ", "ERREUR"))
+
+
 class VerdictBanner(Widget):
     """The verdict word in block letters, shrinking to one bold line on small terminals."""
 
@@ -57,12 +60,11 @@ class VerdictBanner(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.word = ""
-        self.rendered_at = 0.0
-        """``perf_counter`` of the last render: the benchmark's "verdict on screen"."""
 
     def show(self, word: str) -> None:
-        self.word = word
-        self.refresh(layout=True)
+        if word != self.word:
+            self.word = word
+            self.refresh()
 
     def _scale(self) -> int:
         width, height = self.size
@@ -71,12 +73,9 @@ class VerdictBanner(Widget):
         return 1 if big_width(self.word) <= width else 0
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if not self.word:
-            return 1
-        return 6 if self.app.size.height >= 36 and big_width(self.word, 2) <= width else 3
+        return 6 if self.app.size.height >= 36 and width >= 2 * _WIDEST else 3
 
     def render(self) -> Text:
-        self.rendered_at = time.perf_counter()
         scale = self._scale()
         if scale == 0 or not self.word:
             return Text(self.word, style="bold", justify="center")

@@ -16,6 +16,7 @@ from station.engine import VoidResult
 from station.models import Child, Verdict, Warning
 from station.money import format_euros
 from station.ui.format import child_name, money_line, verdict_headline
+from station.ui.widgets.repaint import update_in_place
 from station.ui.widgets.serving.alert_badges import AlertBadges
 from station.ui.widgets.serving.child_photo import ChildPhoto
 from station.ui.widgets.serving.verdict_banner import VerdictBanner
@@ -26,11 +27,17 @@ _ORANGE = {Warning.LOW_BALANCE, Warning.ALLERGY, Warning.NO_TARIFF}
 
 
 class VerdictPanel(Vertical):
-    """Big verdict for staff; one of the states idle / served / warning / refused / voided."""
+    """Big verdict for staff; one of the states idle / served / warning / refused / voided.
+
+    Time to screen is mostly Textual's restyle and relayout, so a new verdict touches
+    only what changed: the panel's classes when the state changes, a line's text when it
+    differs, and a relayout only when a line appears, disappears or changes height.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = "-idle"
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield VerdictBanner(id="verdict-word")
@@ -54,9 +61,17 @@ class VerdictPanel(Vertical):
         self.state = state
 
     def _text(self, widget_id: str, text: str) -> None:
+        if self._texts.get(widget_id) == text:
+            return
+        self._texts[widget_id] = text
         widget = self.query_one(f"#{widget_id}", Static)
-        widget.update(text)
-        widget.display = bool(text)
+        shown = bool(text)
+        if widget.display != shown:
+            widget.display = shown
+            widget.update(text)
+            return
+        if shown:
+            update_in_place(widget, text)
 
     def show_idle(self, hint: str = "Présentez la carte") -> None:
         self._set_state("-idle")
@@ -106,4 +121,4 @@ class VerdictPanel(Vertical):
         self._text("verdict-name", name)
         self._text("verdict-class", klass)
         self.query_one(AlertBadges).show(child)
-        self.query_one("#verdict-who").display = bool(name)
+        self.query_one("#verdict-who").display = bool(name)  # relayout only when it flips
