@@ -19,6 +19,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from station import watchdog
 from station.clock import Clock
 from station.engine import ServingLine
 from station.errors import ReaderError
@@ -134,13 +135,24 @@ class StationApp(App[None]):
 
     def _mark_ready(self) -> None:
         self.ready_at = time.perf_counter()
+        # systemd (Type=notify): ready now; the watchdog is fed from this event loop, and
+        # only while the station can serve, so a hung loop or a dead line gets restarted.
+        watchdog.ready("Prêt à servir")
+        heartbeat = watchdog.Heartbeat(self._can_serve)
+        self.set_interval(heartbeat.interval, heartbeat.beat, name="watchdog")
         # What exists now (Textual, the stylesheet, the screens) lives as long as the app.
         # Frozen, a full garbage collection no longer walks it: unfrozen, one took 40-60 ms
         # on the line's machine and, when it fell between a scan and its frame, put that
         # verdict late.
         gc.freeze()
 
+    def _can_serve(self) -> bool:
+        """The database answers and, when readers are configured, one of them is connected."""
+        self.line.store.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        return not self.reader_states or any(self.reader_states.values())
+
     def on_unmount(self) -> None:
+        watchdog.stopping()
         if self.sync is not None:
             self.sync.stop()
         for reader in reversed(self.readers):
