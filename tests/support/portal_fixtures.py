@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from portal_sync_api.core.db import make_engine
 from tests.support.portal import (
     clear_database,
     migrate,
@@ -64,3 +66,11 @@ def postgres_db(_postgres_session_db: str) -> str:
     """URL of the session's PostgreSQL database, emptied (skips without the env var)."""
     clear_database(_postgres_session_db)
     return _postgres_session_db
+
+
+@pytest.fixture
+def engine(portal_db: str) -> Iterator[Engine]:
+    """An engine on the test's database, disposed afterwards."""
+    engine = make_engine(portal_db)
+    yield engine
+    engine.dispose()
