@@ -148,28 +148,32 @@ def running_portal(
             database_url = stack.enter_context(portal_database())
         elif migrate_first:
             migrate(database_url)
-        port = free_port()
         log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "portal.log"
         log_file = stack.enter_context(log.open("wb"))
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "portal_sync_api",
-                "--db",
-                database_url,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        portal = PortalProcess(f"http://127.0.0.1:{port}", database_url, process, log)
+        # A free port can be taken by another process before uvicorn binds it: the portal
+        # then exits at once, and a new port is tried.
+        for attempt in range(3):
+            port = free_port()
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "portal_sync_api", "--db", database_url, "serve"),
+                    *("--host", "127.0.0.1", "--port", str(port)),
+                ],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+            portal = PortalProcess(f"http://127.0.0.1:{port}", database_url, process, log)
+            try:
+                _wait_healthy(portal, timeout)
+                break
+            except RuntimeError:  # exited at start
+                if attempt == 2:
+                    raise
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
         try:
-            _wait_healthy(portal, timeout)
             yield portal
         finally:
             process.terminate()
