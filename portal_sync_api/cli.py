@@ -31,19 +31,25 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="base de données (défaut: $PORTAL_DATABASE_URL ou sqlite:///portal.db)",
     )
+    # ``--db`` is also accepted after the command (``portal-sync-api migrate --db URL``).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="lancer l'API (uvicorn)")
+    serve = commands.add_parser("serve", parents=[common], help="lancer l'API (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
         "--workers", type=int, default=1, help="processus uvicorn (production: 2 à 4 par cœur)"
     )
 
-    commands.add_parser("migrate", help="créer ou mettre à jour le schéma (Alembic)")
+    commands.add_parser(
+        "migrate", parents=[common], help="créer ou mettre à jour le schéma (Alembic)"
+    )
 
     imp = commands.add_parser(
         "import",
+        parents=[common],
         help="importer un fichier CSV (tout ou rien), ou un export signé d'un poste (meals)",
     )
     imp.add_argument("kind", choices=(*KINDS, "meals"))
@@ -52,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     school = commands.add_parser("school", help="écoles").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    school_set = school.add_parser("set", help="créer ou modifier une école")
+    school_set = school.add_parser("set", parents=[common], help="créer ou modifier une école")
     school_set.add_argument("code")
     school_set.add_argument("--name")
     school_set.add_argument("--timezone", metavar="TZ")
@@ -74,14 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     station = commands.add_parser("station", help="stations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    station_create = station.add_parser("create", help="créer une station; affiche son jeton")
+    station_create = station.add_parser(
+        "create", parents=[common], help="créer une station; affiche son jeton"
+    )
     station_create.add_argument("--school", required=True, metavar="CODE")
     station_create.add_argument("--name", required=True)
 
     user = commands.add_parser("user", help="utilisateurs").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    user_create = user.add_parser("create", help="créer un utilisateur; affiche son jeton")
+    user_create = user.add_parser(
+        "create", parents=[common], help="créer un utilisateur; affiche son jeton"
+    )
     user_create.add_argument("--role", required=True, choices=ROLES)
     user_create.add_argument("--email", required=True)
     user_create.add_argument("--school", metavar="CODE")

@@ -62,10 +62,15 @@ def _modules() -> list[ModuleType]:
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(prog="station", description="Poste de self de la cantine.")
     parser.add_argument("--config", help="fichier de configuration TOML (ou $STATION_CONFIG)")
+    # ``--config`` is also accepted after the command (``station scan X --config F``).
+    common = _Parser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=_Parser)
     commands: dict[str, ModuleType] = {}
     for module in _modules():
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        command = sub.add_parser(
+            module.NAME, help=module.HELP, description=module.HELP, parents=[common]
+        )
         module.add_arguments(command)
         commands[module.NAME] = module
     return parser, commands

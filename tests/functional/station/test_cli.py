@@ -208,3 +208,17 @@ def test_every_command_has_help_text() -> None:
     _parser, commands = build_parser()
     for name, module in commands.items():
         assert module.HELP and module.__doc__, name
+
+
+def test_config_option_is_also_accepted_after_the_command(config_path: Path) -> None:
+    done = station(
+        None,
+        "scan",
+        "1849-00001",
+        "--at",
+        "2026-11-24T12:00",
+        "--json",
+        "--config",
+        str(config_path),
+    )
+    assert done.returncode == 0 and json.loads(done.stdout)["reason"] == "reserved"
