@@ -156,8 +156,8 @@ def _split(key: str, parts: int) -> list[str]:
     return pieces
 
 
-def apply_change(conn: sqlite3.Connection, change: Mapping[str, Any], own_station: str) -> None:
-    """Apply one change of the feed to the cache (inside the caller's transaction)."""
+def _apply_one(conn: sqlite3.Connection, change: Mapping[str, Any]) -> None:
+    """Apply one change that ``apply_changes`` does not batch (inside its transaction)."""
     kind = change["kind"]
     key = str(change["key"])
     data = change.get("data")
@@ -175,28 +175,8 @@ def apply_change(conn: sqlite3.Connection, change: Mapping[str, Any], own_statio
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
                 tuple(row.values()),
             )
-    elif kind == "card":
-        if data is None:
-            conn.execute("DELETE FROM cards WHERE code = ?", (key,))
-        else:
-            conn.execute(
-                "INSERT INTO cards (code, child_id, status) VALUES (?, ?, ?) ON CONFLICT (code) "
-                "DO UPDATE SET child_id = excluded.child_id, status = excluded.status",
-                (key, str(data["child_id"]), str(data.get("status") or "active")),
-            )
-    elif kind == "reservation":
-        child_id, day, service = _split(key, 3)
-        if data is None:
-            conn.execute(
-                "DELETE FROM reservations WHERE child_id = ? AND day = ? AND service = ?",
-                (child_id, day, service),
-            )
-        else:
-            conn.execute(
-                "INSERT INTO reservations (child_id, day, service, prepaid) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT DO UPDATE SET prepaid = excluded.prepaid",
-                (child_id, day, service, 1 if data.get("prepaid") else 0),
-            )
+    elif kind == "card" and data is None:
+        conn.execute("DELETE FROM cards WHERE code = ?", (key,))
     elif kind == "balance":
         if data is None:
             conn.execute("DELETE FROM balances WHERE family_id = ?", (key,))
@@ -296,7 +276,7 @@ def apply_changes(
 
     The feed holds one state per key, so within a page the order between different keys
     does not matter: reservations and cards, the bulk of a first pull, are written with
-    one ``executemany`` each; everything else goes through ``apply_change``.
+    one ``executemany`` each; everything else goes through ``_apply_one``.
     """
     upserts: list[tuple[str, str, str, int]] = []
     deletes: list[tuple[str, str, str]] = []
@@ -318,7 +298,7 @@ def apply_changes(
                 (str(change["key"]), str(data["child_id"]), str(data.get("status") or "active"))
             )
         else:
-            apply_change(conn, change, own_station)
+            _apply_one(conn, change)
     if upserts:
         conn.executemany(
             "INSERT INTO reservations (child_id, day, service, prepaid) VALUES (?, ?, ?, ?) "
