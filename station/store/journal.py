@@ -15,6 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from station.store.cache import set_meta
+
 GENESIS = "0" * 64
 
 MEAL_CONTENT = (
@@ -64,11 +66,8 @@ def read_head(conn: sqlite3.Connection) -> Head:
 
 
 def write_head(conn: sqlite3.Connection, head: Head) -> None:
-    conn.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [("journal_length", str(head.length)), ("journal_head", head.hash)],
-    )
+    set_meta(conn, "journal_length", str(head.length))
+    set_meta(conn, "journal_head", head.hash)
 
 
 def append(conn: sqlite3.Connection, kind: str, content: dict[str, Any]) -> tuple[int, str, str]:
