@@ -131,13 +131,16 @@ def get_meal(conn: sqlite3.Connection, meal_id: str) -> sqlite3.Row | None:
 def served_in_service(
     conn: sqlite3.Connection, child_id: str, day: date, service: str
 ) -> list[str]:
-    """``served_at`` of the child's non-voided meals in that service, any station, oldest first."""
+    """``served_at`` of the child's non-voided meals in that service, any station, oldest first.
+
+    ``remote_meals`` never holds this station's own meals (the feed handler updates those
+    in ``meals`` instead), so the union counts each meal once.
+    """
     rows = conn.execute(
         "SELECT served_at FROM meals m WHERE child_id = ?1 AND business_date = ?2"
         " AND service = ?3 AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
         " UNION ALL SELECT served_at FROM remote_meals WHERE child_id = ?1"
-        " AND business_date = ?2 AND service = ?3 AND voided = 0"
-        " AND id NOT IN (SELECT id FROM meals WHERE child_id = ?1)",
+        " AND business_date = ?2 AND service = ?3 AND voided = 0",
         (child_id, day.isoformat(), service),
     ).fetchall()
     return sorted(r["served_at"] for r in rows)
