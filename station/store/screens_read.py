@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from station.models import Service
-from station.store import cache
+from station.store import cache, outbox
 
 # Meals still counted: not voided here (``voids``) and, for other lines, not voided there.
 _LOCAL_KEPT = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
@@ -289,19 +289,14 @@ class LocalSyncFacts:
     pending: int
     rejected: int
     pulled_at: datetime | None
-    school_name: str
 
 
 def local_sync_facts(conn: sqlite3.Connection) -> LocalSyncFacts:
     """Outbox counts and the last pull time, read from the database."""
-    row = conn.execute(
-        "SELECT (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND rejected_reason IS NULL),"
-        " (SELECT COUNT(*) FROM outbox WHERE rejected_reason IS NOT NULL)"
-    ).fetchone()
+    pending, rejected = outbox.counts(conn)
     pulled = cache.meta(conn, "pulled_at")
     return LocalSyncFacts(
-        pending=int(row[0] or 0),
-        rejected=int(row[1] or 0),
+        pending=pending,
+        rejected=rejected,
         pulled_at=datetime.fromisoformat(pulled) if pulled else None,
-        school_name=cache.meta(conn, "school_name", "") or "",
     )

@@ -27,7 +27,7 @@ from station.messages import verdict_line
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.events import ScanEvent
 from station.readers.wedge import KeyWedgeReader
-from station.store import screens_read
+from station.store import cache, screens_read
 from station.sync.status import SyncStatus
 from station.ui.messages import ReaderFailed, ReaderStatusChanged, ScanReceived, SyncStatusChanged
 from station.ui.screens.day_summary import DaySummaryScreen
@@ -325,7 +325,7 @@ def build_app(
     """
     if not school_name:
         with line.store.read() as conn:
-            school_name = screens_read.local_sync_facts(conn).school_name
+            school_name = cache.meta(conn, "school_name", "") or ""
     return StationApp(
         line,
         clock=clock or line.clock,
