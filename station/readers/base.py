@@ -59,6 +59,41 @@ class Reader(Protocol):
         ...
 
 
+class ScanEmitter:
+    """Debounce raw codes of one reader and hand each new one to ``on_scan`` as a ScanEvent.
+
+    Shared by the thread readers and the key-fed wedge reader, so every reader debounces
+    and guards its callback the same way.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        source: Source,
+        on_scan: ScanCallback,
+        clock: Clock,
+        debounce_seconds: float = DEFAULT_WINDOW_SECONDS,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self._on_scan = on_scan
+        self._clock = clock
+        self._debouncer = Debouncer(debounce_seconds)
+
+    def emit(self, raw: str) -> None:
+        """Debounce ``raw`` and hand it to ``on_scan``; a failing callback is logged."""
+        if not raw:
+            return
+        at = self._clock.now()
+        if not self._debouncer.accept(raw, at.timestamp(), self.name):
+            return
+        event = ScanEvent(code=raw, source=self.source, at=at, reader=self.name)
+        try:
+            self._on_scan(event)
+        except Exception:  # the app's callback must not kill the reader thread
+            log.exception("on_scan callback of reader %s failed", self.name)
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Delays between reconnection attempts: ``initial``, then ×``factor`` up to ``maximum``."""
@@ -98,11 +133,11 @@ class ThreadedReader(ABC):
         on_status: StatusCallback | None = None,
     ) -> None:
         self.name = name
-        self._on_scan = on_scan
         self._on_error = on_error
         self._on_status = on_status
-        self._clock: Clock = clock or SystemClock()
-        self._debouncer = Debouncer(debounce_seconds)
+        self._emitter = ScanEmitter(
+            name, self.source, on_scan, clock or SystemClock(), debounce_seconds
+        )
         self._backoff = backoff or Backoff()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -143,16 +178,7 @@ class ThreadedReader(ABC):
 
     def _emit(self, raw: str) -> None:
         """Debounce ``raw`` and hand it to ``on_scan`` as a ScanEvent."""
-        if not raw:
-            return
-        at = self._clock.now()
-        if not self._debouncer.accept(raw, at.timestamp(), self.name):
-            return
-        event = ScanEvent(code=raw, source=self.source, at=at, reader=self.name)
-        try:
-            self._on_scan(event)
-        except Exception:  # the app's callback must not kill the reader thread
-            log.exception("on_scan callback of reader %s failed", self.name)
+        self._emitter.emit(raw)
 
     # -- the thread -----------------------------------------------------------------
 

@@ -56,9 +56,8 @@ from typing import Any, ClassVar, TextIO
 from station.clock import Clock, SystemClock
 from station.errors import ReaderError
 from station.models import Source
-from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
-from station.readers.debounce import Debouncer
-from station.readers.events import ScanEvent
+from station.readers.base import ErrorCallback, ScanCallback, ScanEmitter, ThreadedReader
+from station.readers.debounce import DEFAULT_WINDOW_SECONDS
 
 ENTER_KEYS = frozenset({"enter", "\r", "\n", "ctrl+m", "ctrl+j"})
 
@@ -142,16 +141,16 @@ class KeyWedgeReader:
         *,
         max_interval_ms: int = 50,
         min_length: int = 6,
-        debounce_seconds: float = 3.0,
+        debounce_seconds: float = DEFAULT_WINDOW_SECONDS,
         clock: Clock | None = None,
     ) -> None:
         self.name = name
         self.finished = threading.Event()
-        self._on_scan = on_scan
         self._on_error = on_error
         self.detector = WedgeDetector(max_interval_ms, min_length)
-        self._debouncer = Debouncer(debounce_seconds)
-        self._clock: Clock = clock or SystemClock()
+        self._emitter = ScanEmitter(
+            name, self.source, on_scan, clock or SystemClock(), debounce_seconds
+        )
 
     @property
     def max_interval(self) -> float:
@@ -172,9 +171,7 @@ class KeyWedgeReader:
         """Feed one key event; on a completed burst, call ``on_scan`` (debounced)."""
         decision = self.detector.feed(key, at)
         if decision.scan is not None:
-            now = self._clock.now()
-            if self._debouncer.accept(decision.scan, now.timestamp(), self.name):
-                self._on_scan(ScanEvent(decision.scan, self.source, now, self.name))
+            self._emitter.emit(decision.scan)
         return decision
 
     def flush(self, now: float) -> str:
