@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 
 from station.config import StationConfig
 from station.errors import ConfigError
-from station.sync.runner import SyncResult, loop_forever, sync_once
+from station.sync.runner import SyncResult, SyncRunner, sync_once
 
 NAME = "sync"
 HELP = "envoyer les passages au portail et recevoir les changements (--once : une fois)"
@@ -46,10 +45,10 @@ def run(args: argparse.Namespace, config: StationConfig) -> int:
         result = sync_once(config)
         _report(result)
         return 0 if result.ok else 1
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner = SyncRunner(config, on_status=lambda _status: None, on_result=_report)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     try:
-        loop_forever(config, stop, _report)
+        runner.run()
     except KeyboardInterrupt:
-        stop.set()
+        runner.stop()
     return 0

@@ -128,8 +128,9 @@ def sync_once(config: StationConfig, *, clock: Clock | None = None) -> SyncResul
 class SyncRunner:
     """A plain thread syncing every ``sync_interval_seconds``, backing off when offline.
 
-    ``on_status`` is called from the runner's thread after every attempt; a UI posts a
-    message from it. ``trigger`` asks for a sync now (F9).
+    ``on_status`` (and ``on_result``, with the attempt's outcome) are called from the
+    runner's thread after every attempt; a UI posts a message from it. ``trigger`` asks for
+    a sync now (F9). ``run`` is the same loop in the caller's thread (``station sync``).
     """
 
     def __init__(
@@ -137,11 +138,13 @@ class SyncRunner:
         config: StationConfig,
         *,
         on_status: Callable[[SyncStatus], None],
+        on_result: Callable[[SyncResult], None] | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self.on_status = on_status
+        self.on_result = on_result
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self._stop = threading.Event()
@@ -152,7 +155,7 @@ class SyncRunner:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
+            self._thread = threading.Thread(target=self.run, name="sync", daemon=True)
             self._thread.start()
 
     def trigger(self) -> None:
@@ -175,7 +178,8 @@ class SyncRunner:
         except Exception:  # a broken listener must not stop the sync
             log.exception("sync status listener failed")
 
-    def _loop(self) -> None:
+    def run(self) -> None:
+        """Sync every interval (backing off while the portal fails) until ``stop``."""
         failures = 0
         try:
             self._sync = Synchronizer(self.config, clock=self.clock)
@@ -186,6 +190,8 @@ class SyncRunner:
             while not self._stop.is_set():
                 result = self._sync.run_once()
                 failures = 0 if result.ok else failures + 1
+                if self.on_result is not None:
+                    self.on_result(result)
                 try:
                     self._publish(self._sync.status())
                 except StationError as e:
@@ -200,20 +206,3 @@ class SyncRunner:
                 self._wake.clear()
         finally:
             self._sync.close()
-
-
-def loop_forever(
-    config: StationConfig, stop: threading.Event, on_result: Callable[[SyncResult], None]
-) -> None:
-    """``station sync`` without ``--once``: sync every interval until ``stop`` is set."""
-    sync = Synchronizer(config)
-    failures = 0
-    try:
-        while not stop.is_set():
-            result = sync.run_once()
-            on_result(result)
-            failures = 0 if result.ok else failures + 1
-            interval = float(config.portal.sync_interval_seconds)
-            stop.wait(interval if result.ok else retry_delay(failures, cap=max(interval, 60.0)))
-    finally:
-        sync.close()

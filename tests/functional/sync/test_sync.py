@@ -313,3 +313,21 @@ def test_unreachable_portal_is_a_french_sync_error() -> None:
     client = PortalClient("http://127.0.0.1:9", "x", timeout=0.5)
     with pytest.raises(SyncError, match="injoignable"):
         client.changes(0, 10)
+
+
+def test_sync_loop_command_syncs_until_terminated(station: Station) -> None:
+    assert sync_once(station.config).ok
+    assert station.line.scan("1849-01234", at=NOON).served
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "--config", str(station.config.path), "sync"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the first cycle's report
+    proc.terminate()
+    proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert first.startswith("Synchronisé : 1 passage(s) envoyé(s)")
+    assert station.pending() == 0
