@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from station import rules
+from station import rules, timeutil
 from station.cards import CardCode, parse_card_code, sanitize_raw
 from station.clock import Clock, SystemClock
 from station.errors import UnknownChildError, VoidError
@@ -223,4 +223,5 @@ class ServingLine:
     # --- helpers for screens -----------------------------------------------------------
 
     def business_date(self, at: datetime | None = None) -> date:
-        return (at or self.clock.now()).astimezone(self.tz).date()
+        """The school's calendar day at ``at`` (default now)."""
+        return timeutil.business_date(at or self.clock.now(), self.tz)
