@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from station.errors import ReaderError
 from station.models import Source
 from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
-from station.readers.decode import DEFAULT_DECODER, ConfirmationFilter, get_decoder
+from station.readers.decode import DEFAULT_DECODER, ConfirmationFilter, decode, get_decoder
 
 
 def capture_target(device: str) -> int | str:
@@ -70,8 +70,7 @@ class CameraReader(ThreadedReader):
         self._capture: Any = None
 
     def _open(self) -> None:
-        decode = get_decoder(self.decoder)  # fails early, with what to install
-        del decode
+        get_decoder(self.decoder)  # fails early, with what to install
         import cv2
 
         capture = cv2.VideoCapture(capture_target(self.device))
@@ -88,7 +87,6 @@ class CameraReader(ThreadedReader):
     def _read(self) -> bool:
         import cv2
 
-        decode = get_decoder(self.decoder)
         confirm = ConfirmationFilter(self.confirm_frames)
         from_file = is_video_file(self.device)
         while not self._stop.is_set():
@@ -102,7 +100,7 @@ class CameraReader(ThreadedReader):
                 )
             self.frames_read += 1
             gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            for code in confirm.feed(dict.fromkeys(decode(gray))):
+            for code in confirm.feed(decode(gray, self.decoder)):
                 self._emit(code)
         return False
 
