@@ -14,6 +14,7 @@ from station.clock import Clock
 from station.config import ReaderConfig
 from station.errors import ReaderError
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
+from station.readers.debounce import DEFAULT_WINDOW_SECONDS
 
 WedgeInput = Literal["stdin", "keys"]
 
@@ -40,8 +41,10 @@ def build_reader(
     name = reader_name(config, index)
     common: dict[str, Any] = {
         "clock": clock,
-        "debounce_seconds": float(o.get("debounce_seconds", 3.0)),
+        "debounce_seconds": float(o.get("debounce_seconds", DEFAULT_WINDOW_SECONDS)),
     }
+    # The key-fed wedge reader is always connected: only thread readers report status.
+    threaded: dict[str, Any] = {**common, "on_status": on_status}
     if config.kind == "wedge":
         from station.readers.wedge import KeyWedgeReader, StdinWedgeReader
 
@@ -54,9 +57,7 @@ def build_reader(
                 min_length=int(o.get("min_length", 6)),
                 **common,
             )
-        return StdinWedgeReader(
-            name, on_scan, on_error, stream=stdin, on_status=on_status, **common
-        )
+        return StdinWedgeReader(name, on_scan, on_error, stream=stdin, **threaded)
     if config.kind == "serial":
         from station.readers.serial import SerialReader
 
@@ -67,8 +68,7 @@ def build_reader(
             port=str(o["port"]),
             baudrate=int(o.get("baudrate", 9600)),
             terminator=str(o.get("terminator", "CR")),
-            on_status=on_status,
-            **common,
+            **threaded,
         )
     if config.kind == "camera":
         from station.readers.camera import CameraReader
@@ -82,8 +82,7 @@ def build_reader(
             confirm_frames=int(o.get("confirm_frames", 2)),
             width=int(o.get("width", 640)),
             height=int(o.get("height", 480)),
-            on_status=on_status,
-            **common,
+            **threaded,
         )
     if config.kind == "evdev":
         from station.readers.evdev import EvdevReader
@@ -94,8 +93,7 @@ def build_reader(
             on_error,
             device=str(o["device"]),
             grab=bool(o.get("grab", True)),
-            on_status=on_status,
-            **common,
+            **threaded,
         )
     raise ReaderError(f"type de lecteur inconnu « {config.kind} »")
 
