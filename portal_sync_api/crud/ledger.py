@@ -16,17 +16,11 @@ from portal_sync_api.errors import DataError
 from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, table
 
 LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
-_IN_CHUNK = 900
 
 
 def now_iso() -> str:
     """Current instant as ISO-8601 UTC text."""
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> list[Sequence[str]]:
-    """Split ``values`` for ``IN (…)`` lists that stay under SQLite's parameter limit."""
-    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def family_schools(session: Session, *, family_ids: Collection[str]) -> dict[str, set[int]]:
@@ -116,18 +110,18 @@ def add_credits(session: Session, *, credits: Sequence[CreditIn]) -> int:
         return 0
     family_ids = {c.family_id for c in credits}
     known: set[str] = set()
-    for part in chunks(sorted(family_ids)):
-        known.update(session.execute(select(Family.id).where(Family.id.in_(part))).scalars())
+    for cond in member_of(session, Family.id, family_ids):
+        known.update(session.execute(select(Family.id).where(cond)).scalars())
     for credit in credits:
         if credit.family_id not in known:
             raise DataError("family_id", f"famille inconnue: {credit.family_id}")
     schools = family_schools(session, family_ids=family_ids)
     lock_schools(session, school_ids={s for ids in schools.values() for s in ids})
     existing: dict[str, tuple[str, int]] = {}
-    for part in chunks(sorted({c.reference for c in credits})):
+    for cond in member_of(session, LedgerEntry.reference, [c.reference for c in credits]):
         rows = session.execute(
             select(LedgerEntry.reference, LedgerEntry.family_id, LedgerEntry.amount_cents).where(
-                LedgerEntry.reference.in_(part)
+                cond
             )
         )
         existing.update({ref: (fam, amount) for ref, fam, amount in rows})

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, current_states, dump, lock_schools
-from portal_sync_api.crud.ledger import chunks
 from portal_sync_api.models import Card, Child, Family, Reservation, School, table
 
 CARD_STATUSES = ("active", "lost", "blocked")
@@ -87,24 +87,15 @@ def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]
     """
     lock_schools(session, school_ids=[school.id])
     buffer = ChangeBuffer()
-    ids = [r.child_id for r in rows]
     children: dict[str, Child] = {}
-    for part in chunks(ids):
-        children.update(
-            {c.id: c for c in session.execute(select(Child).where(Child.id.in_(part))).scalars()}
-        )
-    family_ids = sorted({r.family_id for r in rows if r.family_id})
+    for cond in member_of(session, Child.id, [r.child_id for r in rows]):
+        children.update({c.id: c for c in session.execute(select(Child).where(cond)).scalars()})
     families: dict[str, Family] = {}
-    for part in chunks(family_ids):
-        families.update(
-            {f.id: f for f in session.execute(select(Family).where(Family.id.in_(part))).scalars()}
-        )
-    codes = [r.card_code for r in rows if r.card_code]
+    for cond in member_of(session, Family.id, [r.family_id for r in rows if r.family_id]):
+        families.update({f.id: f for f in session.execute(select(Family).where(cond)).scalars()})
     cards: dict[str, Card] = {}
-    for part in chunks(codes):
-        cards.update(
-            {c.code: c for c in session.execute(select(Card).where(Card.code.in_(part))).scalars()}
-        )
+    for cond in member_of(session, Card.code, [r.card_code for r in rows if r.card_code]):
+        cards.update({c.code: c for c in session.execute(select(Card).where(cond)).scalars()})
     for row in rows:
         if row.family_id:
             family = families.get(row.family_id)
@@ -216,8 +207,8 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
             key=feed_key,
             data=reservation_data(row.child_id, row.day, row.service, row.prepaid),
         )
-    for start in range(0, len(deletes), 900):
-        session.execute(delete(Reservation).where(Reservation.id.in_(deletes[start : start + 900])))
+    for cond in member_of(session, Reservation.id, deletes):
+        session.execute(delete(Reservation).where(cond))
     if updates:
         session.execute(update(Reservation), updates)
     for start in range(0, len(inserts), 5000):
