@@ -8,7 +8,7 @@ the camera live in their own threads and never sit on this path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from textual.app import ComposeResult
@@ -115,23 +115,11 @@ class ServingScreen(Screen[None]):
     def serve_scan(self, raw: str, source: Source | str = Source.WEDGE) -> Verdict | None:
         """One pass of a scanned (or typed) code through the engine; shows the verdict."""
         kind = source if isinstance(source, Source) else _source(source)
-        try:
-            verdict = self.line.scan(raw, source=kind)
-        except StationError as e:
-            self._fail(e)
-            return None
-        self._show(verdict)
-        return verdict
+        return self._pass(lambda: self.line.scan(raw, source=kind))
 
     def serve_child(self, child_id: str) -> Verdict | None:
         """A manual serve (forgotten card) through the same rules."""
-        try:
-            verdict = self.line.serve_manual(child_id)
-        except StationError as e:
-            self._fail(e)
-            return None
-        self._show(verdict)
-        return verdict
+        return self._pass(lambda: self.line.serve_manual(child_id))
 
     def undo(self, meal_id: str, reason: str) -> VoidResult | None:
         """Void a meal (the engine checks the undo window); shows the refund."""
@@ -156,13 +144,20 @@ class ServingScreen(Screen[None]):
             self._side_due = True
             self.call_after_refresh(self.refresh_side)
 
-    def _show(self, verdict: Verdict) -> None:
+    def _pass(self, serve: Callable[[], Verdict]) -> Verdict | None:
+        """Run one pass through the engine and show its verdict (or the error)."""
+        try:
+            verdict = serve()
+        except StationError as e:
+            self._fail(e)
+            return None
         self.last_verdict = verdict
         self.query_one(VerdictPanel).show_verdict(verdict, self.tz)
         if not verdict.served:
             self.app.bell()
         self._arm_reset()
         self.refresh_side_after_paint()
+        return verdict
 
     def _fail(self, error: StationError) -> None:
         self.query_one(VerdictPanel).show_error(error.title, error.message)
