@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 from station.config import ReaderConfig, StationConfig
 from station.doctor.findings import Finding, Level
@@ -101,7 +102,7 @@ def _evdev(label: str, options: dict[str, object]) -> Finding:
 
 
 def _camera(label: str, options: dict[str, object]) -> list[Finding]:
-    from station.readers.camera import camera_unavailable, capture_target
+    from station.readers.camera import camera_unavailable, capture_target, device_path
 
     findings: list[Finding] = []
     decoder = str(options.get("decoder", decode.DEFAULT_DECODER))
@@ -132,8 +133,7 @@ def _camera(label: str, options: dict[str, object]) -> list[Finding]:
             )
         )
     device = str(options.get("device", "0"))
-    target = capture_target(device)
-    shown = f"/dev/video{target}" if isinstance(target, int) else device
+    shown = device_path(device)
     if not os.path.exists(shown):
         findings.append(_absent(label, shown, "caméra (camera)", "readers.camera_absent"))
         return findings
@@ -142,7 +142,7 @@ def _camera(label: str, options: dict[str, object]) -> list[Finding]:
         return findings
     import cv2
 
-    capture = cv2.VideoCapture(target)
+    capture = cv2.VideoCapture(capture_target(device))
     try:
         opened = bool(capture.isOpened())
     finally:
@@ -194,12 +194,8 @@ def check_readers(config: StationConfig) -> list[Finding]:
     for found in per_reader:
         for f in found:
             if f.level is Level.BLOCKING and working:
-                f = Finding(
-                    f.check,
-                    Level.WARNING,
-                    f.detail + " (un autre lecteur fonctionne)",
-                    f.fix,
-                    f.code,
+                f = replace(
+                    f, level=Level.WARNING, detail=f.detail + " (un autre lecteur fonctionne)"
                 )
             findings.append(f)
     return findings

@@ -30,15 +30,19 @@ def is_video_file(device: str) -> bool:
     return isinstance(target, str) and Path(target).is_file()
 
 
+def device_path(device: str) -> str:
+    """The file behind ``device``: ``/dev/videoN`` for an index, else ``device`` itself."""
+    target = capture_target(device)
+    return f"/dev/video{target}" if isinstance(target, int) else device
+
+
 def camera_unavailable(device: str) -> ReaderError:
     """The French error for a camera that cannot be opened, saying what to check."""
     if is_video_file(device):
         return ReaderError(f"vidéo « {device} » illisible : fichier corrompu ou format inconnu")
-    target = capture_target(device)
-    shown = f"/dev/video{target}" if isinstance(target, int) else device
     return ReaderError(
-        f"caméra {shown} impossible à ouvrir : vérifiez le câble et que l'utilisateur est "
-        "dans le groupe video (sudo usermod -aG video UTILISATEUR)"
+        f"caméra {device_path(device)} impossible à ouvrir : vérifiez le câble et que "
+        "l'utilisateur est dans le groupe video (sudo usermod -aG video UTILISATEUR)"
     )
 
 
