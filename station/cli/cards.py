@@ -30,12 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, config: StationConfig) -> int:
-    store = Store(config.station.database)
-    try:
-        with store.read() as conn:
-            cards = printable_cards(conn, class_name=args.class_name, child_ids=args.child)
-    finally:
-        store.close()
+    with Store(config.station.database) as store, store.read() as conn:
+        cards = printable_cards(conn, class_name=args.class_name, child_ids=args.child)
     if not cards:
         print("Aucune carte active ne correspond dans le cache local.", file=sys.stderr)
         return 1
