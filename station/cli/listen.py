@@ -46,6 +46,13 @@ def scan_line(event: ScanEvent) -> dict[str, Any]:
     }
 
 
+def _show(item: ScanEvent | ReaderError) -> None:
+    if isinstance(item, ReaderError):
+        print(f"Lecteur : {item.message}", file=sys.stderr, flush=True)
+    else:
+        print(json.dumps(scan_line(item), ensure_ascii=False), flush=True)
+
+
 def run(args: argparse.Namespace, config: StationConfig) -> int:
     if not config.readers:
         print("Aucun lecteur configuré : ajoutez une section [[readers]].", file=sys.stderr)
@@ -65,17 +72,14 @@ def run(args: argparse.Namespace, config: StationConfig) -> int:
                 if all(r.finished.is_set() for r in readers):
                     break  # every source ended (stdin closed, video file over)
                 continue
-            if isinstance(item, ReaderError):
-                print(f"Lecteur : {item.message}", file=sys.stderr, flush=True)
-            else:
-                print(json.dumps(scan_line(item), ensure_ascii=False), flush=True)
+            _show(item)
     except KeyboardInterrupt:
         pass
     finally:
         close_all(readers)
-    # Whatever arrived while closing.
+    # Whatever scans arrived while closing (errors from closing devices are noise).
     while not events.empty():
         item = events.get_nowait()
         if isinstance(item, ScanEvent):
-            print(json.dumps(scan_line(item), ensure_ascii=False), flush=True)
+            _show(item)
     return 0
