@@ -24,6 +24,7 @@ from station.clock import Clock
 from station.engine import ServingLine
 from station.errors import ReaderError
 from station.messages import verdict_line
+from station.models import Source
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.events import ScanEvent
 from station.readers.wedge import KeyWedgeReader
@@ -184,12 +185,12 @@ class StationApp(App[None]):
     # --- messages up ---------------------------------------------------------------------------
 
     def on_scan_received(self, message: ScanReceived) -> None:
-        self._serve(message.event.code, str(message.event.source))
+        self._serve(message.event.code, message.event.source)
 
     def on_code_entry_code_submitted(self, message: CodeEntry.CodeSubmitted) -> None:
-        self._serve(message.code, "wedge")
+        self._serve(message.code, Source.WEDGE)
 
-    def _serve(self, raw: str, source: str) -> None:
+    def _serve(self, raw: str, source: Source | str) -> None:
         verdict = self.serving.serve_scan(raw, source)
         self._after_pass()
         if verdict is not None and self.screen is not self.serving:
