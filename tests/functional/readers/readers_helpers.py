@@ -1,4 +1,4 @@
-"""Callbacks recorder shared by the reader functional tests."""
+"""Callbacks recorder and station config shared by the reader functional tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from station.errors import ReaderError
 from station.readers.events import ScanEvent
@@ -49,3 +50,20 @@ class Collector:
                         f"timed out; scans={self.codes} errors={[e.message for e in self.errors]}"
                     )
                 self._changed.wait(min(left, 0.05))
+
+
+def write_station_config(tmp_path: Path, extra: str = "") -> Path:
+    """``station.toml`` of line ``ligne-1`` (school 1849, database in ``tmp_path``) plus
+    ``extra`` (``[station]`` keys first, then sections such as ``[[readers]]``)."""
+    path = tmp_path / "station.toml"
+    path.write_text(
+        f"""
+[station]
+name = "ligne-1"
+school = "1849"
+database = "{tmp_path / "station.db"}"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path

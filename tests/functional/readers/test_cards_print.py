@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from readers_helpers import write_station_config
 
 from station.cards_print import CARD_HEIGHT, CARD_WIDTH, PAGE_HEIGHT, barcode_modules, card_origin
 from station.cli import main
@@ -18,24 +19,9 @@ pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 (test extra) rasteri
 CLASSES = {"6B": 13, "5A": 4}  # 13 pupils in 6B: two pages for that class
 
 
-def _config(tmp_path: Path) -> Path:
-    path = tmp_path / "station.toml"
-    path.write_text(
-        f"""
-[station]
-name = "ligne-1"
-school = "1849"
-school_name = "Collège Jean Moulin"
-database = "{tmp_path / "station.db"}"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = _config(tmp_path)
+    path = write_station_config(tmp_path, 'school_name = "Collège Jean Moulin"')
     changes = []
     n = 0
     for class_name, count in CLASSES.items():
@@ -57,6 +43,11 @@ def config(tmp_path: Path) -> Path:
         apply_changes(conn, changes, "ligne-1")
     store.close()
     return path
+
+
+def _print(config: Path, out: Path, *selection: str) -> int:
+    """``station cards print SELECTION --out OUT``; the exit code."""
+    return main(["--config", str(config), "cards", "print", *selection, "--out", str(out)])
 
 
 def _decode_pdf(pdf_path: Path, dpi: int = 300) -> list[list[str]]:
@@ -89,9 +80,7 @@ def test_class_sheets_have_ten_cards_per_a4_page_and_decode_back_to_card_numbers
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "6B.pdf"
-    assert (
-        main(["--config", str(config), "cards", "print", "--class", "6B", "--out", str(out)]) == 0
-    )
+    assert _print(config, out, "--class", "6B") == 0
     assert "12 carte(s) sur 2 page(s)" in capsys.readouterr().out
     pages = _decode_pdf(out)
     assert [len(p) for p in pages] == [10, 2]
@@ -101,24 +90,13 @@ def test_class_sheets_have_ten_cards_per_a4_page_and_decode_back_to_card_numbers
 
 def test_selected_children_only(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "two.pdf"
-    argv = [
-        "--config",
-        str(config),
-        "cards",
-        "print",
-        "--child",
-        "C0014",
-        "C0017",
-        "--out",
-        str(out),
-    ]
-    assert main(argv) == 0
+    assert _print(config, out, "--child", "C0014", "C0017") == 0
     assert _decode_pdf(out) == [["1849-00518", "1849-00629"]]
 
 
 def test_all_prints_every_active_card(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "all.pdf"
-    assert main(["--config", str(config), "cards", "print", "--all", "--out", str(out)]) == 0
+    assert _print(config, out, "--all") == 0
     assert sum(len(p) for p in _decode_pdf(out)) == sum(CLASSES.values()) - 1
 
 
@@ -126,16 +104,14 @@ def test_unknown_class_prints_nothing_and_says_so(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "none.pdf"
-    assert (
-        main(["--config", str(config), "cards", "print", "--class", "3Z", "--out", str(out)]) == 1
-    )
+    assert _print(config, out, "--class", "3Z") == 1
     assert "Aucune carte" in capsys.readouterr().err
     assert not out.exists()
 
 
 def test_selection_is_required(config: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["--config", str(config), "cards", "print", "--out", str(tmp_path / "x.pdf")])
+        _print(config, tmp_path / "x.pdf")
     assert exit_info.value.code == 2
 
 

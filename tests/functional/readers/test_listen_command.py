@@ -12,26 +12,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from readers_helpers import write_station_config
 
 from station.readers.synthetic import card_symbol, perturbed_frame
 
 ROOT = Path(__file__).parents[3]
-
-
-def _config(tmp_path: Path, readers: str) -> Path:
-    path = tmp_path / "station.toml"
-    path.write_text(
-        f"""
-[station]
-name = "ligne-1"
-school = "1849"
-database = "{tmp_path / "station.db"}"
-
-{readers}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def _listen(config: Path, seconds: float, **kwargs: object) -> subprocess.Popen[str]:
@@ -60,7 +45,7 @@ def test_listen_prints_one_json_line_per_scan_from_wedge_serial_and_camera(
         frame = perturbed_frame(card_symbol("1849-00003", "code128"), 0, rng)
         writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     writer.release()
-    config = _config(
+    config = write_station_config(
         tmp_path,
         f"""
 [[readers]]
@@ -115,7 +100,7 @@ device = "{video}"
 
 
 def test_listen_reports_a_missing_serial_port_in_french_on_stderr(tmp_path: Path) -> None:
-    config = _config(
+    config = write_station_config(
         tmp_path,
         """
 [[readers]]
@@ -131,7 +116,7 @@ port = "/dev/serial/by-id/usb-absent-if00"
 
 
 def test_listen_without_readers_says_what_to_add(tmp_path: Path) -> None:
-    proc = _listen(_config(tmp_path, ""), 0.5)
+    proc = _listen(write_station_config(tmp_path, ""), 0.5)
     _out, err = proc.communicate(timeout=15)
     assert proc.returncode == 2
     assert "[[readers]]" in err
