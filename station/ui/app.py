@@ -208,7 +208,7 @@ class StationApp(App[None]):
             self._local_sync_due = True
             self.call_after_refresh(self._show_local_sync)
         if isinstance(self.screen, DaySummaryScreen):
-            self.screen.reload()
+            self.screen.load()
 
     def _show_local_sync(self) -> None:
         self._local_sync_due = False

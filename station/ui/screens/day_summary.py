@@ -62,12 +62,9 @@ class DaySummaryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    def reload(self) -> None:
-        """Count again (a scan arrived while the summary is open)."""
-        self.load()
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="day-summary")
     def load(self) -> None:
+        """Count the day (again when a scan arrives while the summary is open)."""
         with Store(self.line.store.path) as store, store.read() as conn:
             summary = screens_read.day_summary(conn, self.day, now=self.clock.now(), tz=self.tz)
         self.app.call_from_thread(self._show, summary)
