@@ -70,6 +70,19 @@ def import_meals(portal: PortalProcess, path: Path) -> int:
     return portal_main(["--db", portal.database_url, "import", "meals", str(path)])
 
 
+@pytest.fixture
+def exported(
+    station: tuple[StationConfig, ServingLine],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> Path:
+    """The station's export file (its report to the terminal already read away)."""
+    out = tmp_path / "export.json"
+    assert export(station[0], out) == 0
+    capsys.readouterr()
+    return out
+
+
 def test_export_writes_pending_items_in_order_signed_and_private(
     station: tuple[StationConfig, ServingLine], tmp_path: Path
 ) -> None:
@@ -84,26 +97,21 @@ def test_export_writes_pending_items_in_order_signed_and_private(
 
 
 def test_import_applies_once_and_a_second_import_changes_nothing(
-    station: tuple[StationConfig, ServingLine],
+    exported: Path,
     portal: PortalProcess,
     school: SeededSchool,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config, _line = station
     before = balances(portal, school)
-    out = tmp_path / "export.json"
-    export(config, out)
-    capsys.readouterr()
 
-    assert import_meals(portal, out) == 0
+    assert import_meals(portal, exported) == 0
     first = capsys.readouterr().err
     assert "4 appliqué(s), 0 déjà reçu(s), 0 rejeté(s)" in first
     after = balances(portal, school)
     assert after == {F1: before[F1] - 415, F2: before[F2], F3: before[F3]}
     assert [m["voided"] for m in meals_of(portal, school, HERVE)] == [False, True]
 
-    assert import_meals(portal, out) == 0
+    assert import_meals(portal, exported) == 0
     assert "0 appliqué(s), 4 déjà reçu(s)" in capsys.readouterr().err
     assert balances(portal, school) == after
     assert len(meals_of(portal, school, HERVE)) == 2
@@ -111,14 +119,12 @@ def test_import_applies_once_and_a_second_import_changes_nothing(
 
 def test_later_online_sync_of_imported_entries_debits_nobody_twice(
     station: tuple[StationConfig, ServingLine],
+    exported: Path,
     portal: PortalProcess,
     school: SeededSchool,
-    tmp_path: Path,
 ) -> None:
     config, line = station
-    out = tmp_path / "export.json"
-    export(config, out)
-    import_meals(portal, out)
+    import_meals(portal, exported)
     after_import = balances(portal, school)
 
     result = sync_once(config)
@@ -129,22 +135,17 @@ def test_later_online_sync_of_imported_entries_debits_nobody_twice(
 
 
 def test_tampered_file_is_refused_and_changes_nothing(
-    station: tuple[StationConfig, ServingLine],
+    exported: Path,
     portal: PortalProcess,
     school: SeededSchool,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config, _line = station
     before = balances(portal, school)
-    out = tmp_path / "export.json"
-    export(config, out)
-    document = json.loads(out.read_text(encoding="utf-8"))
+    document = json.loads(exported.read_text(encoding="utf-8"))
     document["items"][0]["charged_cents"] = 0  # a free lunch, edited on the way
-    out.write_text(json.dumps(document), encoding="utf-8")
-    capsys.readouterr()
+    exported.write_text(json.dumps(document), encoding="utf-8")
 
-    assert import_meals(portal, out) == 1
+    assert import_meals(portal, exported) == 1
     err = capsys.readouterr().err
     assert "signature invalide" in err and "rien n'a été importé" in err
     assert balances(portal, school) == before
