@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -168,53 +168,29 @@ def ingest(
         child_ids=[m.child_id for m in meals_in if m.child_id in child_family],
         days={m.business_date for m in meals_in},
     )
-    buffer = ChangeBuffer()
-    new_meals: dict[str, dict[str, Any]] = {}
-    new_voids: dict[str, dict[str, Any]] = {}
-    ledger: list[dict[str, Any]] = []
-    touched: set[str] = set()
+    batch = _Batch(
+        school=school,
+        station=station,
+        child_family=child_family,
+        done_meals=done_meals,
+        done_voids=done_voids,
+        targets=targets,
+        counts=counts,
+        skew_limit=skew_limit,
+        received=received,
+    )
     # Each result: (ItemResult, how to find its seq: ("balance"|"meal", key) or None)
     pending: list[tuple[ItemResult, tuple[str, str] | None]] = []
     for item in items:
         if isinstance(item, Rejected):
             pending.append((ItemResult(id=item.id, status="rejected", reason=item.reason), None))
         elif isinstance(item, MealIn):
-            pending.append(
-                _apply_meal(
-                    item,
-                    school=school,
-                    station=station,
-                    child_family=child_family,
-                    done=done_meals,
-                    new_meals=new_meals,
-                    counts=counts,
-                    skew_limit=skew_limit,
-                    received=received,
-                    ledger=ledger,
-                    touched=touched,
-                    buffer=buffer,
-                )
-            )
+            pending.append(batch.apply_meal(item))
         else:
-            pending.append(
-                _apply_void(
-                    item,
-                    school=school,
-                    station=station,
-                    child_family=child_family,
-                    done=done_voids,
-                    new_meals=new_meals,
-                    new_voids=new_voids,
-                    targets=targets,
-                    counts=counts,
-                    received=received,
-                    ledger=ledger,
-                    touched=touched,
-                    buffer=buffer,
-                )
-            )
-    insert_rows(session, table(LedgerEntry), ledger)
-    put_balances(session, family_ids=touched, buffer=buffer, schools=fam_schools)
+            pending.append(batch.apply_void(item))
+    buffer, new_meals, new_voids = batch.buffer, batch.new_meals, batch.new_voids
+    insert_rows(session, table(LedgerEntry), batch.ledger)
+    put_balances(session, family_ids=batch.touched, buffer=buffer, schools=fam_schools)
     seqs = buffer.flush(session)
 
     def seq_of(ref: tuple[str, str]) -> int:
@@ -250,130 +226,125 @@ def _ack_ref(charged: int, family_id: str | None, meal_id: str) -> tuple[str, st
     return ("meal", meal_id)
 
 
-def _apply_meal(
-    item: MealIn,
-    *,
-    school: School,
-    station: Station,
-    child_family: dict[str, str | None],
-    done: dict[str, int],
-    new_meals: dict[str, dict[str, Any]],
-    counts: dict[tuple[str, date, str], int],
-    skew_limit: datetime,
-    received: str,
-    ledger: list[dict[str, Any]],
-    touched: set[str],
-    buffer: ChangeBuffer,
-) -> tuple[ItemResult, tuple[str, str] | None]:
-    if item.id in done:
-        return ItemResult(id=item.id, status="duplicate", seq=done[item.id]), None
-    if item.id in new_meals:
-        return ItemResult(id=item.id, status="duplicate"), new_meals[item.id]["_ack"]
-    if item.child_id not in child_family:
-        return ItemResult(id=item.id, status="rejected", reason="unknown_child"), None
-    family_id = child_family[item.child_id]
-    key = (item.child_id, item.business_date, item.service)
-    duplicate_pass = counts[key] >= school.max_meals_per_service
-    counts[key] += 1
-    clock_skew = item.served_at > skew_limit
-    ack = _ack_ref(item.charged_cents, family_id, item.id)
-    row: dict[str, Any] = {
-        "id": item.id,
-        "school_id": school.id,
-        "station_id": station.id,
-        "child_id": item.child_id,
-        "card": item.card,
-        "source": item.source,
-        "service": item.service,
-        "business_date": item.business_date,
-        "served_at": item.served_at.isoformat(),
-        "reason": item.reason,
-        "charged_cents": item.charged_cents,
-        "duplicate_pass": duplicate_pass,
-        "clock_skew": clock_skew,
-        "received_at": received,
-        "_ack": ack,
-        "station_name": station.name,
-    }
-    new_meals[item.id] = row
-    buffer.put(
-        school_id=school.id,
-        kind="meal",
-        key=item.id,
-        data=meal_data(row, station=station.name, voided=False),
-    )
-    if item.charged_cents and family_id:
-        ledger.append(
+@dataclass
+class _Batch:
+    """The working state of one :func:`ingest` call, read under the counter locks."""
+
+    school: School
+    station: Station
+    child_family: dict[str, str | None]
+    done_meals: dict[str, int]  # id -> ack seq of meals applied by earlier requests
+    done_voids: dict[str, int]
+    targets: dict[str, dict[str, Any]]  # stored meals that voids of the batch refer to
+    counts: dict[tuple[str, date, str], int]
+    skew_limit: datetime
+    received: str
+    buffer: ChangeBuffer = field(default_factory=ChangeBuffer)
+    new_meals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_voids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # families whose balance moves
+
+    def apply_meal(self, item: MealIn) -> tuple[ItemResult, tuple[str, str] | None]:
+        seen = _seen(item.id, self.done_meals, self.new_meals)
+        if seen is not None:
+            return seen
+        if item.child_id not in self.child_family:
+            return ItemResult(id=item.id, status="rejected", reason="unknown_child"), None
+        family_id = self.child_family[item.child_id]
+        key = (item.child_id, item.business_date, item.service)
+        duplicate_pass = self.counts[key] >= self.school.max_meals_per_service
+        self.counts[key] += 1
+        clock_skew = item.served_at > self.skew_limit
+        ack = _ack_ref(item.charged_cents, family_id, item.id)
+        row: dict[str, Any] = {
+            "id": item.id,
+            "school_id": self.school.id,
+            "station_id": self.station.id,
+            "child_id": item.child_id,
+            "card": item.card,
+            "source": item.source,
+            "service": item.service,
+            "business_date": item.business_date,
+            "served_at": item.served_at.isoformat(),
+            "reason": item.reason,
+            "charged_cents": item.charged_cents,
+            "duplicate_pass": duplicate_pass,
+            "clock_skew": clock_skew,
+            "received_at": self.received,
+            "_ack": ack,
+            "station_name": self.station.name,
+        }
+        self.new_meals[item.id] = row
+        self.buffer.put(
+            school_id=self.school.id,
+            kind="meal",
+            key=item.id,
+            data=meal_data(row, station=self.station.name, voided=False),
+        )
+        self._post(family_id, "meal_charge", -item.charged_cents, f"meal:{item.id}")
+        result = ItemResult(
+            id=item.id, status="applied", duplicate_pass=duplicate_pass, clock_skew=clock_skew
+        )
+        return result, ack
+
+    def apply_void(self, item: VoidIn) -> tuple[ItemResult, tuple[str, str] | None]:
+        seen = _seen(item.id, self.done_voids, self.new_voids)
+        if seen is not None:
+            return seen
+        target = self.new_meals.get(item.meal_id) or self.targets.get(item.meal_id)
+        if target is None:
+            return ItemResult(id=item.id, status="rejected", reason="unknown_meal"), None
+        if target.get("voided") or any(
+            v["meal_id"] == item.meal_id for v in self.new_voids.values()
+        ):
+            return ItemResult(id=item.id, status="rejected", reason="already_voided"), None
+        target["voided"] = True
+        refund = int(target["charged_cents"])
+        family_id = self.child_family.get(target["child_id"])
+        self.counts[(target["child_id"], target["business_date"], target["service"])] -= 1
+        ack = _ack_ref(refund, family_id, item.meal_id)
+        self.new_voids[item.id] = {
+            "id": item.id,
+            "meal_id": item.meal_id,
+            "station_id": self.station.id,
+            "voided_at": item.voided_at.isoformat(),
+            "reason": item.reason,
+            "refund_cents": refund,
+            "received_at": self.received,
+            "_ack": ack,
+        }
+        self.buffer.put(
+            school_id=self.school.id,
+            kind="meal",
+            key=item.meal_id,
+            data=meal_data(target, station=target["station_name"], voided=True),
+        )
+        self._post(family_id, "void_refund", refund, f"void:{item.meal_id}")
+        return ItemResult(id=item.id, status="applied"), ack
+
+    def _post(self, family_id: str | None, kind: str, amount_cents: int, reference: str) -> None:
+        """Append a ledger entry for a family's charge or refund (none for 0 or no family)."""
+        if not amount_cents or not family_id:
+            return
+        self.ledger.append(
             {
                 "family_id": family_id,
-                "kind": "meal_charge",
-                "amount_cents": -item.charged_cents,
-                "reference": f"meal:{item.id}",
-                "at": received,
+                "kind": kind,
+                "amount_cents": amount_cents,
+                "reference": reference,
+                "at": self.received,
             }
         )
-        touched.add(family_id)
-    result = ItemResult(
-        id=item.id, status="applied", duplicate_pass=duplicate_pass, clock_skew=clock_skew
-    )
-    return result, ack
+        self.touched.add(family_id)
 
 
-def _apply_void(
-    item: VoidIn,
-    *,
-    school: School,
-    station: Station,
-    child_family: dict[str, str | None],
-    done: dict[str, int],
-    new_meals: dict[str, dict[str, Any]],
-    new_voids: dict[str, dict[str, Any]],
-    targets: dict[str, dict[str, Any]],
-    counts: dict[tuple[str, date, str], int],
-    received: str,
-    ledger: list[dict[str, Any]],
-    touched: set[str],
-    buffer: ChangeBuffer,
-) -> tuple[ItemResult, tuple[str, str] | None]:
-    if item.id in done:
-        return ItemResult(id=item.id, status="duplicate", seq=done[item.id]), None
-    if item.id in new_voids:
-        return ItemResult(id=item.id, status="duplicate"), new_voids[item.id]["_ack"]
-    target = new_meals.get(item.meal_id) or targets.get(item.meal_id)
-    if target is None:
-        return ItemResult(id=item.id, status="rejected", reason="unknown_meal"), None
-    if target.get("voided") or any(v["meal_id"] == item.meal_id for v in new_voids.values()):
-        return ItemResult(id=item.id, status="rejected", reason="already_voided"), None
-    target["voided"] = True
-    refund = int(target["charged_cents"])
-    family_id = child_family.get(target["child_id"])
-    counts[(target["child_id"], target["business_date"], target["service"])] -= 1
-    ack = _ack_ref(refund, family_id, item.meal_id)
-    new_voids[item.id] = {
-        "id": item.id,
-        "meal_id": item.meal_id,
-        "station_id": station.id,
-        "voided_at": item.voided_at.isoformat(),
-        "reason": item.reason,
-        "refund_cents": refund,
-        "received_at": received,
-        "_ack": ack,
-    }
-    buffer.put(
-        school_id=school.id,
-        kind="meal",
-        key=item.meal_id,
-        data=meal_data(target, station=target["station_name"], voided=True),
-    )
-    if refund and family_id:
-        ledger.append(
-            {
-                "family_id": family_id,
-                "kind": "void_refund",
-                "amount_cents": refund,
-                "reference": f"void:{item.meal_id}",
-                "at": received,
-            }
-        )
-        touched.add(family_id)
-    return ItemResult(id=item.id, status="applied"), ack
+def _seen(
+    item_id: str, done: dict[str, int], new: dict[str, dict[str, Any]]
+) -> tuple[ItemResult, tuple[str, str] | None] | None:
+    """The ``duplicate`` answer for an id applied earlier or earlier in this batch."""
+    if item_id in done:
+        return ItemResult(id=item_id, status="duplicate", seq=done[item_id]), None
+    if item_id in new:
+        return ItemResult(id=item_id, status="duplicate"), new[item_id]["_ack"]
+    return None
