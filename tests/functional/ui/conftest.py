@@ -19,20 +19,16 @@ from station.readers.wedge import KeyWedgeReader
 from station.store import Store
 from station.sync.status import SyncStatus
 from station.ui.app import ReaderFactory
-from tests.functional.station.conftest import NOON, PARIS, seed, small_school
+from tests.functional.station import conftest as station_fixtures
+from tests.functional.station.conftest import NOON, PARIS
+
+db_path = station_fixtures.db_path
+"""The seeded station database: the station tests' own fixture, shared."""
 
 
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOON)
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "station.db"
-    with Store(path) as store:
-        seed(store, small_school())
-    return path
 
 
 @pytest.fixture
