@@ -50,6 +50,12 @@ def make_app(
     )
 
 
+@pytest.fixture
+def app(line: ServingLine, clock: FixedClock, tmp_path: Path) -> StationApp:
+    """The app on the seeded station, keyboard wedge as the reader, offline."""
+    return make_app(line, clock, tmp_path)
+
+
 class Bell:
     def __init__(self, app: StationApp) -> None:
         self.rings = 0
@@ -70,9 +76,8 @@ def state(app: StationApp) -> str:
 
 
 async def test_a_scanned_card_with_a_reservation_shows_servi_in_green_with_name_and_money(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp, line: ServingLine
 ) -> None:
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await burst(app, pilot, "1849-00001")
         assert state(app) == "-served"
@@ -88,9 +93,8 @@ async def test_a_scanned_card_with_a_reservation_shows_servi_in_green_with_name_
 
 
 async def test_an_allergic_child_is_served_in_orange_with_the_allergy_and_diet_badges(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp,
 ) -> None:
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await reader_scan(app, pilot, "1849-00005")
         assert state(app) == "-warning"
@@ -113,15 +117,13 @@ async def test_an_allergic_child_is_served_in_orange_with_the_allergy_and_diet_b
     ],
 )
 async def test_each_refusal_shows_refuse_in_red_with_the_reason_in_french_and_rings(
-    line: ServingLine,
+    app: StationApp,
     clock: FixedClock,
-    tmp_path: Path,
     code: str,
     when: tuple[int, int],
     expected: str,
 ) -> None:
     clock.set(at(*when))
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         bell = Bell(app)
         await reader_scan(app, pilot, code)
@@ -131,10 +133,9 @@ async def test_each_refusal_shows_refuse_in_red_with_the_reason_in_french_and_ri
 
 
 async def test_a_second_pass_is_refused_with_the_time_of_the_first(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp, clock: FixedClock
 ) -> None:
     clock.set(at(12, 4))
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await reader_scan(app, pilot, "1849-00001")
         assert state(app) == "-served"
@@ -159,10 +160,7 @@ async def test_the_verdict_goes_back_to_waiting_after_a_few_seconds(
         assert "Présentez la carte" in flat(app)
 
 
-async def test_a_code_typed_by_hand_in_the_code_box_is_served(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
-) -> None:
-    app = make_app(line, clock, tmp_path)
+async def test_a_code_typed_by_hand_in_the_code_box_is_served(app: StationApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await type_slowly(pilot, "1849-00001")
         assert app.serving.query_one("#code-entry", Input).value == "1849-00001"
@@ -172,10 +170,7 @@ async def test_a_code_typed_by_hand_in_the_code_box_is_served(
         assert app.serving.query_one("#code-entry", Input).value == ""
 
 
-async def test_f2_finds_a_child_by_name_and_serves_them_manually(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
-) -> None:
-    app = make_app(line, clock, tmp_path)
+async def test_f2_finds_a_child_by_name_and_serves_them_manually(app: StationApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
         await pilot.pause()
@@ -193,9 +188,8 @@ async def test_f2_finds_a_child_by_name_and_serves_them_manually(
 
 
 async def test_a_scan_while_staff_type_a_name_is_served_and_leaves_the_name_alone(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp,
 ) -> None:
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
         await pilot.pause()
@@ -212,9 +206,8 @@ async def test_a_scan_while_staff_type_a_name_is_served_and_leaves_the_name_alon
 
 
 async def test_f3_voids_the_last_pass_after_confirmation_and_refunds_it(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp, line: ServingLine, clock: FixedClock
 ) -> None:
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await reader_scan(app, pilot, "1849-00001")
         meal_id = app.serving.last_verdict.meal_id  # type: ignore[union-attr]
@@ -234,10 +227,7 @@ async def test_f3_voids_the_last_pass_after_confirmation_and_refunds_it(
     assert (row["meal_id"], row["reason"]) == (meal_id, "erreur d'élève")
 
 
-async def test_f3_escape_leaves_the_pass_alone(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
-) -> None:
-    app = make_app(line, clock, tmp_path)
+async def test_f3_escape_leaves_the_pass_alone(app: StationApp, line: ServingLine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await reader_scan(app, pilot, "1849-00001")
         await pilot.press("f3")
@@ -251,9 +241,8 @@ async def test_f3_escape_leaves_the_pass_alone(
 
 
 async def test_f3_outside_the_undo_window_is_refused_with_the_reason(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp, clock: FixedClock
 ) -> None:
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await reader_scan(app, pilot, "1849-00001")
         clock.advance(minutes=11)
@@ -266,10 +255,9 @@ async def test_f3_outside_the_undo_window_is_refused_with_the_reason(
 
 
 async def test_f5_day_summary_counts_the_day_and_f6_exports_it(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
+    app: StationApp, clock: FixedClock
 ) -> None:
     clock.set(at(11, 52))
-    app = make_app(line, clock, tmp_path)
     async with app.run_test(size=(128, 40)) as pilot:
         for code in ("1849-00001", "1849-00005", "1849-00002", "1849-00003"):
             await reader_scan(app, pilot, code)
@@ -334,10 +322,7 @@ async def test_the_sync_line_turns_to_a_warning_when_the_portal_goes_away_and_ba
     assert sync.stopped
 
 
-async def test_a_scan_on_the_day_summary_is_served_and_announced(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
-) -> None:
-    app = make_app(line, clock, tmp_path)
+async def test_a_scan_on_the_day_summary_is_served_and_announced(app: StationApp) -> None:
     async with app.run_test(size=(128, 40)) as pilot:
         await pilot.press("f5")
         await pilot.pause()
@@ -348,10 +333,7 @@ async def test_a_scan_on_the_day_summary_is_served_and_announced(
         assert "SERVI — Réservé — RESERVE Rémi (6B) — 4,15 €, solde 45,85 €" in toasts
 
 
-async def test_leaving_asks_for_confirmation(
-    line: ServingLine, clock: FixedClock, tmp_path: Path
-) -> None:
-    app = make_app(line, clock, tmp_path)
+async def test_leaving_asks_for_confirmation(app: StationApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f10")
         await pilot.pause()
