@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from station.cards import looks_azerty
 from station.config import StationConfig
 from station.doctor.findings import Finding, Level
-from station.store import Store, cache, outbox
+from station.store import Store, cache, ledger, outbox
 
 #: Pending entries older than this mean the meals are not reaching the portal.
 OUTBOX_OLD_HOURS = 24
@@ -77,7 +77,7 @@ def check_contents(config: StationConfig, store: Store) -> list[Finding]:
 
 
 def _cache(config: StationConfig, conn: sqlite3.Connection) -> list[Finding]:
-    children = int(conn.execute("SELECT COUNT(*) FROM children").fetchone()[0])
+    children = cache.children_count(conn)
     pulled = cache.meta(conn, "pulled_at")
     if children == 0 or pulled is None:
         return [
@@ -128,9 +128,7 @@ def _cache(config: StationConfig, conn: sqlite3.Connection) -> list[Finding]:
 def _outbox(conn: sqlite3.Connection) -> list[Finding]:
     pending, rejected = outbox.counts(conn)
     findings: list[Finding] = []
-    oldest = conn.execute(
-        "SELECT MIN(created_at) FROM outbox WHERE done_at IS NULL AND rejected_reason IS NULL"
-    ).fetchone()[0]
+    oldest = outbox.oldest_pending_at(conn)
     age_hours = 0.0
     if oldest:
         age_hours = _hours_since(oldest)
@@ -172,11 +170,8 @@ def _outbox(conn: sqlite3.Connection) -> list[Finding]:
 
 
 def _scan_log(conn: sqlite3.Connection) -> list[Finding]:
-    rows = conn.execute(
-        "SELECT raw FROM scan_log WHERE source = 'wedge' ORDER BY id DESC LIMIT ?",
-        (SCAN_LOG_WINDOW,),
-    ).fetchall()
-    garbled = sum(1 for row in rows if looks_azerty(str(row["raw"])))
+    rows = ledger.recent_raw_scans(conn, "wedge", SCAN_LOG_WINDOW)
+    garbled = sum(1 for raw in rows if looks_azerty(raw))
     if not garbled:
         return []
     # Never show the raw input: it is a card number.

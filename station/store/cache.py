@@ -114,6 +114,10 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     )
 
 
+def children_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM children").fetchone()[0])
+
+
 def search_children(conn: sqlite3.Connection, text: str, limit: int = 20) -> list[Child]:
     """Children whose last or first name starts with ``text`` (case-insensitive)."""
     pattern = text.strip().replace("%", "").replace("_", "") + "%"

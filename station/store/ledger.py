@@ -206,3 +206,11 @@ def log_scan(
             meal_id,
         ),
     )
+
+
+def recent_raw_scans(conn: sqlite3.Connection, source: str, limit: int) -> list[str]:
+    """The sanitised raw input of the last ``limit`` scans from ``source``, newest first."""
+    rows = conn.execute(
+        "SELECT raw FROM scan_log WHERE source = ? ORDER BY id DESC LIMIT ?", (source, limit)
+    )
+    return [str(row["raw"]) for row in rows]

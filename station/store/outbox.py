@@ -38,6 +38,14 @@ def counts(conn: sqlite3.Connection) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
+def oldest_pending_at(conn: sqlite3.Connection) -> str | None:
+    """When the oldest entry still waiting for the portal was written (ISO), if any."""
+    row = conn.execute(
+        "SELECT MIN(created_at) FROM outbox WHERE done_at IS NULL AND rejected_reason IS NULL"
+    ).fetchone()
+    return str(row[0]) if row[0] else None
+
+
 def rejected(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return list(
         conn.execute(
