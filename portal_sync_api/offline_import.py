@@ -18,8 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal_sync_api.api.routes.sync import parse_item
-from portal_sync_api.crud.meals import ingest
+from portal_sync_api.crud.meals import ingest, parse_item
 from portal_sync_api.crud.schools import require_school
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Station

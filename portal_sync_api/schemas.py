@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,12 @@ def storable(text: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("texte non UTF-8") from None
     return text
+
+
+def field_of(loc: Sequence[Any]) -> str:
+    """``("query", "limit")`` → ``limit``; ``("body", "meals", 3, "id")`` → ``meals.3.id``."""
+    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header")]
+    return ".".join(parts) or "body"
 
 
 Text = Annotated[str, AfterValidator(storable)]

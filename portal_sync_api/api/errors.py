@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_sync_api.core.config import MAX_BODY_BYTES
-from portal_sync_api.schemas import ErrorPublic
+from portal_sync_api.schemas import ErrorPublic, field_of
 
 log = logging.getLogger("portal_sync_api")
 
@@ -53,12 +52,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _body(detail: str, field: str | None, errors: list[dict[str, Any]] | None = None) -> Any:
     return ErrorPublic(detail=detail, field=field, errors=errors).model_dump(exclude_none=True)
-
-
-def field_of(loc: Sequence[Any]) -> str:
-    """``("query", "limit")`` → ``limit``; ``("body", "meals", 3, "id")`` → ``meals.3.id``."""
-    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header")]
-    return ".".join(parts) or "body"
 
 
 def install(app: FastAPI) -> None:

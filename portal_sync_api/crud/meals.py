@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,7 @@ from portal_sync_api.crud.bulk import insert_rows, member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.crud.ledger import family_schools, put_balances
 from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, table
-from portal_sync_api.schemas import ItemResult, MealIn, VoidIn
+from portal_sync_api.schemas import ItemResult, MealIn, VoidIn, field_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,27 @@ class Rejected:
 
 
 BatchItem = MealIn | VoidIn | Rejected
+
+
+def parse_item(raw: Any) -> BatchItem:
+    """Validate one batch item; a bad one becomes ``rejected`` with ``invalid: FIELD``."""
+    item_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(item_id, str):
+        item_id = None
+    if not isinstance(raw, dict):
+        return Rejected(id=None, reason="invalid: item")
+    kind = raw.get("kind", "meal")
+    model: type[MealIn] | type[VoidIn]
+    if kind == "meal":
+        model = MealIn
+    elif kind == "void":
+        model = VoidIn
+    else:
+        return Rejected(id=item_id, reason="invalid: kind")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return Rejected(id=item_id, reason=f"invalid: {field_of(exc.errors()[0]['loc'])}")
 
 
 def meal_data(row: dict[str, Any], *, station: str, voided: bool) -> dict[str, Any]:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from portal_sync_api.api.deps import CurrentStation, SessionDep
-from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError, field_of
+from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError
 from portal_sync_api.core.config import DEFAULT_PAGE, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_PAGE
 from portal_sync_api.crud import changes as feed
-from portal_sync_api.crud.meals import BatchItem, Rejected, ingest
+from portal_sync_api.crud.meals import BatchItem, ingest, parse_item
 from portal_sync_api.models import School
-from portal_sync_api.schemas import ChangesPage, MealBatchResult, MealIn, VoidIn
+from portal_sync_api.schemas import ChangesPage, MealBatchResult
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"], responses=ERROR_RESPONSES)
 
@@ -50,27 +49,6 @@ def read_changes(
     }
     body = json.dumps(head, separators=(",", ":"))[:-1] + ',"changes":[' + ",".join(parts) + "]}"
     return Response(body.encode("utf-8"), media_type="application/json")
-
-
-def parse_item(raw: Any) -> BatchItem:
-    """Validate one batch item; a bad one becomes ``rejected`` with ``invalid: FIELD``."""
-    item_id = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(item_id, str):
-        item_id = None
-    if not isinstance(raw, dict):
-        return Rejected(id=None, reason="invalid: item")
-    kind = raw.get("kind", "meal")
-    model: type[MealIn] | type[VoidIn]
-    if kind == "meal":
-        model = MealIn
-    elif kind == "void":
-        model = VoidIn
-    else:
-        return Rejected(id=item_id, reason="invalid: kind")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        return Rejected(id=item_id, reason=f"invalid: {field_of(exc.errors()[0]['loc'])}")
 
 
 async def read_batch(request: Request) -> list[BatchItem]:

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select, text
 
-from portal_sync_api.api.routes.sync import parse_item
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits, balances, running_balances
-from portal_sync_api.crud.meals import ingest
+from portal_sync_api.crud.meals import ingest, parse_item
 from portal_sync_api.migrate import upgrade
 from portal_sync_api.models import Family, FamilyBalance, LedgerEntry, Station
 from tests.support.portal import POSTGRES_ENV, meal, postgres_throwaway, seed_school, void

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
-from portal_sync_api.api.routes.sync import parse_item
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.ledger import balances
-from portal_sync_api.crud.meals import ingest
+from portal_sync_api.crud.meals import ingest, parse_item
 from portal_sync_api.models import Change, LedgerEntry, Meal, Station
 from portal_sync_api.schemas import ItemResult
 from tests.support.portal import meal, seed_school, void
