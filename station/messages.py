@@ -35,6 +35,14 @@ WARNING_TEXT: dict[Warning, str] = {
 SERVICE_TEXT = {"dejeuner": "déjeuner", "petit_dejeuner": "petit-déjeuner", "diner": "dîner"}
 
 
+def reason_label(reason: str) -> str:
+    """A stored reason code in French (an unknown code as it is)."""
+    try:
+        return REASON_TEXT[Reason(reason)]
+    except ValueError:
+        return reason
+
+
 def service_label(code: str | None) -> str:
     return SERVICE_TEXT.get(code or "", code or "—")
 

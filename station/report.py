@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from station.messages import REASON_TEXT, service_label
-from station.models import Reason
+from station.messages import reason_label, service_label
 from station.money import format_decimal, format_euros
 
 
@@ -85,13 +84,6 @@ def day_report(conn: sqlite3.Connection, day: date, station: str) -> DayReport:
     return DayReport(day, station, dict(sorted(services.items())))
 
 
-def _label(reason: str) -> str:
-    try:
-        return REASON_TEXT[Reason(reason)]
-    except ValueError:
-        return reason
-
-
 def as_table(report: DayReport) -> str:
     """Plain-text table in French for the terminal."""
     lines = [f"Passages du {report.day:%d/%m/%Y} — ligne {report.station}"]
@@ -102,10 +94,10 @@ def as_table(report: DayReport) -> str:
         lines.append(f"{service_label(code).capitalize()}")
         lines.append(f"  Servis      : {svc.served}")
         for reason, n in sorted(svc.served_by_reason.items()):
-            lines.append(f"    {_label(reason):<32} {n}")
+            lines.append(f"    {reason_label(reason):<32} {n}")
         lines.append(f"  Refusés     : {svc.refused}")
         for reason, n in sorted(svc.refused_by_reason.items()):
-            lines.append(f"    {_label(reason):<32} {n}")
+            lines.append(f"    {reason_label(reason):<32} {n}")
         lines.append(f"  Annulations : {svc.voids}")
         lines.append(f"  Montant     : {format_euros(svc.charged_cents)}")
     return "\n".join(lines)
@@ -119,9 +111,9 @@ def as_csv(report: DayReport) -> str:
     day = report.day.isoformat()
     for code, svc in report.services.items():
         for reason, n in sorted(svc.served_by_reason.items()):
-            writer.writerow([day, report.station, code, "servi", _label(reason), n, ""])
+            writer.writerow([day, report.station, code, "servi", reason_label(reason), n, ""])
         for reason, n in sorted(svc.refused_by_reason.items()):
-            writer.writerow([day, report.station, code, "refusé", _label(reason), n, ""])
+            writer.writerow([day, report.station, code, "refusé", reason_label(reason), n, ""])
         writer.writerow([day, report.station, code, "annulation", "", svc.voids, ""])
         writer.writerow(
             [day, report.station, code, "total", "", svc.served, format_decimal(svc.charged_cents)]

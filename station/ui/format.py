@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from station.messages import REASON_TEXT, WARNING_TEXT, refusal_text, service_label
-from station.models import Child, Reason, Verdict, Warning
+from station.messages import REASON_TEXT, WARNING_TEXT, reason_label, refusal_text, service_label
+from station.models import Child, Verdict, Warning
 from station.money import format_euros
 from station.store.screens_read import Pass
 from station.sync.status import SyncStatus
@@ -29,14 +29,6 @@ DIET_TEXT = {
     "sans_viande": "sans viande",
     "sans_gluten": "sans gluten",
 }
-
-
-def reason_label(reason: str) -> str:
-    """A reason code in French (unknown codes as they are)."""
-    try:
-        return REASON_TEXT[Reason(reason)]
-    except ValueError:
-        return reason
 
 
 def verdict_headline(verdict: Verdict, tz: ZoneInfo) -> str:

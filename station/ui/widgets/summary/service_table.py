@@ -8,10 +8,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from station.messages import service_label
+from station.messages import reason_label, service_label
 from station.money import format_euros
 from station.store.screens_read import ServiceSummary
-from station.ui.format import reason_label, window_text
+from station.ui.format import window_text
 
 
 class ServiceTable(Static):
