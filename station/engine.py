@@ -222,6 +222,13 @@ class ServingLine:
 
     # --- helpers for screens -----------------------------------------------------------
 
+    def current_service(self, at: datetime | None = None) -> Service | None:
+        """The service open at ``at`` (default now), by the same rule a scan uses."""
+        moment = (at or self.clock.now()).astimezone(self.tz)
+        with self.store.read() as conn:
+            services = self.store.school_rules(conn)[1]
+        return rules.current_service(services, moment.time())
+
     def business_date(self, at: datetime | None = None) -> date:
         """The school's calendar day at ``at`` (default now)."""
         return timeutil.business_date(at or self.clock.now(), self.tz)

@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from station import rules
 from station.clock import Clock
 from station.engine import ServingLine, VoidResult
 from station.errors import StationError
@@ -83,10 +82,7 @@ class ServingScreen(Screen[None]):
     # --- attributes down: what the app tells this screen ----------------------------------
 
     def current_service(self) -> Service | None:
-        now = self.clock.now().astimezone(self.tz)
-        with self.line.store.read() as conn:
-            services = self.line.store.school_rules(conn)[1]
-        return rules.current_service(services, now.time())
+        return self.line.current_service(self.clock.now())
 
     def tick(self) -> None:
         """Move the clock (and the service, when a window opens or closes)."""
