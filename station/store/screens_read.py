@@ -19,7 +19,8 @@ from station.store import cache, outbox
 
 # Meals still counted: not voided here (``voids``) and, for other lines, not voided there.
 _LOCAL_KEPT = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
-_REMOTE_KEPT = "r.voided = 0 AND r.id NOT IN (SELECT id FROM meals)"
+# remote_meals never holds this station's own meals (see ledger.served_in_service).
+_REMOTE_KEPT = "r.voided = 0"
 
 
 @dataclass(frozen=True)
