@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.core.security import hash_token, new_token
 from portal_sync_api.crud.ledger import now_iso
-from portal_sync_api.crud.schools import require_school
+from portal_sync_api.crud.schools import get_school, require_school
 from portal_sync_api.errors import DataError
-from portal_sync_api.models import Family, Station, User
+from portal_sync_api.models import Child, Family, School, Station, User
 
 ROLES = ("intendance", "parent")
 
@@ -89,3 +89,44 @@ def principal_for(session: Session, *, token: str) -> Principal | None:
     if user is None:
         return None
     return Principal(kind=user.role, school_id=user.school_id, family_id=user.family_id)
+
+
+# What a user may see (DESIGN §5: a token sees only its own school / family). Anything
+# else is answered exactly like something missing, so these return None / False for both.
+
+
+def visible_child(session: Session, principal: Principal, *, child_id: str) -> Child | None:
+    """The child, when ``principal`` is a parent of it or the intendance of its school."""
+    child = session.get(Child, child_id)
+    if child is None:
+        return None
+    if principal.kind == "parent":
+        seen = child.family_id is not None and child.family_id == principal.family_id
+    else:
+        seen = principal.kind == "intendance" and child.school_id == principal.school_id
+    return child if seen else None
+
+
+def sees_family(session: Session, principal: Principal, *, family_id: str) -> bool:
+    """Whether the family exists and ``principal`` is its parent or the intendance of a
+    school where one of its children is."""
+    if session.get(Family, family_id) is None:
+        return False
+    if principal.kind == "parent":
+        return principal.family_id == family_id
+    if principal.kind != "intendance":
+        return False
+    one_child = session.execute(
+        select(Child.id)
+        .where(Child.family_id == family_id, Child.school_id == principal.school_id)
+        .limit(1)
+    ).first()
+    return one_child is not None
+
+
+def visible_school(session: Session, principal: Principal, *, code: str) -> School | None:
+    """The school, when ``principal`` is its intendance."""
+    school = get_school(session, code=code)
+    if school is None or principal.kind != "intendance" or principal.school_id != school.id:
+        return None
+    return school

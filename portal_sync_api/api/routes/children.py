@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
 from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
+from portal_sync_api.crud.accounts import visible_child
 from portal_sync_api.crud.reads import child_meals
-from portal_sync_api.models import Child
 from portal_sync_api.schemas import ChildMealsPublic
 
 router = APIRouter(prefix="/v1/children", tags=["children"], responses=ERROR_RESPONSES)
@@ -24,15 +24,8 @@ def read_child_meals(
 ) -> ChildMealsPublic:
     """Last consumed meals of the child, newest first (voided ones flagged)."""
     check_path_id(child_id, "child_id", "enfant")
-    child = session.get(Child, child_id)
-    if child is None or not (
-        (
-            user.kind == "parent"
-            and child.family_id is not None
-            and child.family_id == user.family_id
-        )
-        or (user.kind == "intendance" and child.school_id == user.school_id)
-    ):
+    child = visible_child(session, user, child_id=child_id)
+    if child is None:
         raise not_found("enfant", "child_id")
     return ChildMealsPublic(
         child_id=child.id, meals=child_meals(session, child_id=child.id, limit=limit)

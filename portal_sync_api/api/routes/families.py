@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
 from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
+from portal_sync_api.crud.accounts import sees_family
 from portal_sync_api.crud.ledger import balances, recent_entries
-from portal_sync_api.models import Child, Family
 from portal_sync_api.schemas import BalancePublic, LedgerEntryPublic
 
 router = APIRouter(prefix="/v1/families", tags=["families"], responses=ERROR_RESPONSES)
@@ -25,20 +24,7 @@ def read_balance(
 ) -> BalancePublic:
     """Balance (the ledger sum) and the latest ledger entries, newest first."""
     check_path_id(family_id, "family_id", "famille")
-    family = session.get(Family, family_id)
-    allowed = family is not None and (
-        (user.kind == "parent" and user.family_id == family_id)
-        or (
-            user.kind == "intendance"
-            and session.execute(
-                select(Child.id)
-                .where(Child.family_id == family_id, Child.school_id == user.school_id)
-                .limit(1)
-            ).first()
-            is not None
-        )
-    )
-    if not allowed:
+    if not sees_family(session, user, family_id=family_id):
         raise not_found("famille", "family_id")
     entries = recent_entries(session, family_id=family_id, limit=limit)
     return BalancePublic(

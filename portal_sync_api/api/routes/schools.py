@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 
 from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
 from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
+from portal_sync_api.crud.accounts import visible_school
 from portal_sync_api.crud.reads import consumption, consumption_csv
-from portal_sync_api.crud.schools import get_school
 from portal_sync_api.schemas import ConsumptionPublic
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"], responses=ERROR_RESPONSES)
@@ -31,8 +31,8 @@ def read_consumption(
     """Per service and per class: reserved, served with/without reservation, no-shows,
     voids, duplicate passes, amount charged. ``format=csv`` gives a file for Excel."""
     check_path_id(code, "code", "école")
-    school = get_school(session, code=code)
-    if school is None or user.kind != "intendance" or user.school_id != school.id:
+    school = visible_school(session, user, code=code)
+    if school is None:
         raise not_found("école", "code")
     report = consumption(session, school=school, day=day)
     if format == "csv":
