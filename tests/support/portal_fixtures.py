@@ -41,15 +41,9 @@ def _postgres_session_db() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def portal_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def portal_db(request: pytest.FixtureRequest) -> str:
     """URL of an empty, migrated portal database (SQLite, then PostgreSQL when set)."""
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("_sqlite_template")
-        target = tmp_path / "portal.db"
-        shutil.copyfile(template, target)
-        return f"sqlite:///{target}"
-    url: str = request.getfixturevalue("_postgres_session_db")
-    clear_database(url)
+    url: str = request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "postgres_db")
     return url
 
 
