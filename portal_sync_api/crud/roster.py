@@ -168,7 +168,9 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
     for rid, child_id, day, service, prepaid in session.execute(query):
         existing[(child_id, day, service)] = (rid, bool(prepaid))
     buffer = ChangeBuffer()
-    inserts: list[dict[str, Any]] = []
+    # Rows not in the database yet, by key: a later line of the same file may change or
+    # cancel them before anything is written.
+    inserts: dict[tuple[str, date, str], dict[str, Any]] = {}
     updates: list[dict[str, Any]] = []
     deletes: list[int] = []
     for row in rows:
@@ -177,25 +179,24 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
         feed_key = reservation_key(*key)
         if row.cancelled:
             if found is not None:
-                deletes.append(found[0])
+                if key in inserts:
+                    del inserts[key]
+                else:
+                    deletes.append(found[0])
                 del existing[key]
                 buffer.put(school_id=school.id, kind="reservation", key=feed_key, data=None)
             continue
         if found is None:
-            inserts.append(
-                {
-                    "child_id": row.child_id,
-                    "day": row.day,
-                    "service": row.service,
-                    "prepaid": row.prepaid,
-                }
-            )
+            inserts[key] = {
+                "child_id": row.child_id,
+                "day": row.day,
+                "service": row.service,
+                "prepaid": row.prepaid,
+            }
             existing[key] = (-1, row.prepaid)
         elif found[1] != row.prepaid:
-            if found[0] == -1:
-                for pending in inserts:
-                    if (pending["child_id"], pending["day"], pending["service"]) == key:
-                        pending["prepaid"] = row.prepaid
+            if key in inserts:
+                inserts[key]["prepaid"] = row.prepaid
             else:
                 updates.append({"id": found[0], "prepaid": row.prepaid})
             existing[key] = (found[0], row.prepaid)
@@ -211,8 +212,9 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
         session.execute(delete(Reservation).where(cond))
     if updates:
         session.execute(update(Reservation), updates)
-    for start in range(0, len(inserts), 5000):
-        session.execute(insert(table(Reservation)), inserts[start : start + 5000])
+    pending = list(inserts.values())
+    for start in range(0, len(pending), 5000):
+        session.execute(insert(table(Reservation)), pending[start : start + 5000])
     changed = len(buffer)
     buffer.flush(session)
     return changed

@@ -11,9 +11,9 @@ from portal_sync_api.core.config import normalize_database_url
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud import changes as feed
 from portal_sync_api.crud.ledger import CreditIn, add_credits
-from portal_sync_api.crud.roster import cancel_reservation
+from portal_sync_api.crud.roster import ReservationRow, cancel_reservation, import_reservations
 from portal_sync_api.crud.schools import get_school, set_school
-from portal_sync_api.models import Change, LedgerEntry
+from portal_sync_api.models import Change, LedgerEntry, Reservation
 from tests.support.portal import SEED_DAY, seed_school
 
 
@@ -179,3 +179,37 @@ def test_flush_gives_balances_higher_seqs_than_every_other_change_of_the_transac
         (kind, key): seq for (_s, kind, key), seq in seqs.items()
     }
     assert stored[("balance", "F1")][1] == {"balance_cents": 3}
+
+
+def test_reservation_added_then_changed_or_cancelled_in_one_file_ends_as_its_last_line(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db, tokens=False)
+    child = seed.children[1]
+    kept, dropped = date(2030, 1, 7), date(2030, 1, 8)
+    rows = [
+        ReservationRow(child_id=child, day=kept, service="dejeuner", prepaid=False),
+        ReservationRow(child_id=child, day=kept, service="dejeuner", prepaid=True),
+        ReservationRow(child_id=child, day=dropped, service="dejeuner", prepaid=False),
+        ReservationRow(
+            child_id=child, day=dropped, service="dejeuner", prepaid=False, cancelled=True
+        ),
+    ]
+    with session_scope(engine) as session:
+        school = get_school(session, code="1849")
+        assert school is not None
+        import_reservations(session, school=school, rows=rows)
+    with session_scope(engine) as session:
+        stored = {
+            (r.day, r.prepaid)
+            for r in session.scalars(select(Reservation).where(Reservation.child_id == child))
+        }
+    assert stored == {(kept, True)}
+    feed_now = _feed(engine)
+    assert feed_now[("reservation", f"{child}/{kept}/dejeuner")][1] == {
+        "child_id": child,
+        "date": kept.isoformat(),
+        "service": "dejeuner",
+        "prepaid": True,
+    }
+    assert feed_now[("reservation", f"{child}/{dropped}/dejeuner")][1] is None
