@@ -26,7 +26,7 @@ from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.schools import set_school
 from portal_sync_api.fixtures import build_school
-from station.config import StationConfig, load_config
+from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, ledger
 from station.sync.client import PortalClient

@@ -35,9 +35,9 @@ from textual.geometry import Region
 from textual.screen import Screen
 
 from bench.common import percentile, table, write_section
-from station.clock import FixedClock
+from station.core.clock import FixedClock
+from station.core.models import Source, Verdict
 from station.engine import ServingLine
-from station.models import Source, Verdict
 from station.readers.events import ScanEvent
 from station.store import Store
 from station.testing import sample_school, school_days

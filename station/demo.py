@@ -24,9 +24,9 @@ from pathlib import Path
 
 import requests
 
-from station.config import StationConfig, load_config
-from station.errors import StationError
-from station.timeutil import zone
+from station.core.config import StationConfig, load_config
+from station.core.errors import StationError
+from station.core.timeutil import zone
 
 SCHOOL = "1849"
 SCHOOL_NAME = "Collège Jean Moulin (démo)"

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from station import rules, timeutil
-from station.cards import CardCode, parse_card_code, sanitize_raw
-from station.clock import Clock, SystemClock
-from station.errors import UnknownChildError, VoidError
-from station.ids import uuid7
-from station.models import Child, Facts, Service, Source, Verdict
+from station.core import rules, timeutil
+from station.core.cards import CardCode, parse_card_code, sanitize_raw
+from station.core.clock import Clock, SystemClock
+from station.core.errors import UnknownChildError, VoidError
+from station.core.ids import uuid7
+from station.core.models import Child, Facts, Service, Source, Verdict
+from station.core.timeutil import iso
 from station.store import Store, cache, ledger
-from station.timeutil import iso
 
 # Ids only in these lines (DESIGN §7): never a name, a card number, raw input or a balance.
 log = logging.getLogger(__name__)

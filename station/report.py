@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from station.messages import reason_label, service_label
-from station.money import format_decimal, format_euros
+from station.core.money import format_decimal, format_euros
+from station.core.texts import reason_label, service_label
 
 
 @dataclass

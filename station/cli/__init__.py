@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from station import logs
-from station.config import StationConfig, config_path, load_config
-from station.errors import ConfigError, StationError
+from station.core.config import StationConfig, config_path, load_config
+from station.core.errors import ConfigError, StationError
 
 COMMAND_MODULES = (
     "run",

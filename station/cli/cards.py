@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from station.cards_print import CardFace, write_sheets
-from station.config import StationConfig
+from station.core.config import StationConfig
 from station.store import Store
 from station.store.cards_read import printable_cards
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from station.config import StationConfig
+from station.core.config import StationConfig
+from station.core.errors import ConfigError
+from station.core.timeutil import parse_instant, zone
 from station.engine import ServingLine
-from station.errors import ConfigError
 from station.store import Store
-from station.timeutil import parse_instant, zone
 
 
 def school_zone(config: StationConfig) -> ZoneInfo:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from station.cli.run import station_app
-from station.config import StationConfig
+from station.core.config import StationConfig
 from station.demo import SERVICE_NOTE, DemoStation, demo_station
 
 NAME = "demo"

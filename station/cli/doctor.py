@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from station.cli.common import emit_json
-from station.config import StationConfig
+from station.core.config import StationConfig
 from station.doctor import Level, blocking, run_checks
 
 NAME = "doctor"

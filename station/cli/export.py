@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 
 from station import export
-from station.clock import SystemClock
-from station.config import StationConfig
-from station.errors import ConfigError, StationError
+from station.core.clock import SystemClock
+from station.core.config import StationConfig
+from station.core.errors import ConfigError, StationError
+from station.core.timeutil import iso, zone
 from station.store import Store, outbox
-from station.timeutil import iso, zone
 
 NAME = "export"
 HELP = "écrire les passages non envoyés dans un fichier signé, à importer sur le portail"

@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Any
 
-from station.cards import parse_card_code
-from station.config import StationConfig
-from station.errors import ReaderError
+from station.core.cards import parse_card_code
+from station.core.config import StationConfig
+from station.core.errors import ReaderError
 from station.readers.events import ScanEvent
 from station.readers.factory import build_readers, close_all, start_all
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from station.cli.common import emit_json, open_line, school_zone
-from station.config import StationConfig
-from station.errors import ConfigError
-from station.messages import verdict_line
-from station.models import Source
-from station.timeutil import parse_instant
+from station.core.config import StationConfig
+from station.core.errors import ConfigError
+from station.core.models import Source
+from station.core.texts import verdict_line
+from station.core.timeutil import parse_instant
 
 NAME = "replay"
 HELP = "rejouer un fichier de passages (CODE ou DATE<TAB>CODE par ligne)"

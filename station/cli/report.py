@@ -7,8 +7,8 @@ import sys
 from datetime import date
 
 from station.cli.common import emit_json
-from station.config import StationConfig
-from station.errors import ConfigError
+from station.core.config import StationConfig
+from station.core.errors import ConfigError
 from station.report import as_csv, as_table, day_report
 from station.store import Store
 

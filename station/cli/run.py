@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from station.cli.common import open_line, school_zone
-from station.config import ReaderConfig, StationConfig
+from station.core.config import ReaderConfig, StationConfig
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.factory import build_readers
 from station.sync.status import SyncStatus

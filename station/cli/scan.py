@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from station.cli.common import emit_json, open_line, parse_at, school_zone
-from station.config import StationConfig
-from station.errors import ConfigError, UnknownChildError
-from station.messages import verdict_line
-from station.models import Source
+from station.core.config import StationConfig
+from station.core.errors import ConfigError, UnknownChildError
+from station.core.models import Source
+from station.core.texts import verdict_line
 
 NAME = "scan"
 HELP = "passer une carte (ou --manual ID pour un élève sans carte) et afficher le verdict"

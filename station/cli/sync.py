@@ -6,8 +6,8 @@ import argparse
 import signal
 import sys
 
-from station.config import StationConfig
-from station.errors import ConfigError
+from station.core.config import StationConfig
+from station.core.errors import ConfigError
 from station.sync.runner import SyncResult, SyncRunner, sync_once
 
 NAME = "sync"

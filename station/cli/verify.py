@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from station.config import StationConfig
+from station.core.config import StationConfig
 from station.store import Store
 
 NAME = "verify"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from station.cli.common import emit_json, open_line, parse_at, school_zone
-from station.config import StationConfig
-from station.errors import VoidError
-from station.money import format_euros
+from station.core.config import StationConfig
+from station.core.errors import VoidError
+from station.core.money import format_euros
 
 NAME = "void"
 HELP = "annuler un passage (mauvais élève) dans le délai d'annulation"

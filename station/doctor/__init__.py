@@ -9,7 +9,7 @@ serve. Nothing here creates or changes the station's data.
 
 from __future__ import annotations
 
-from station.config import StationConfig
+from station.core.config import StationConfig
 from station.doctor.findings import Check, Finding, Level
 from station.doctor.local import check_config, check_database
 from station.doctor.portal import check_portal

@@ -6,8 +6,8 @@ import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
 
-from station.cards import looks_azerty
-from station.config import StationConfig
+from station.core.cards import looks_azerty
+from station.core.config import StationConfig
 from station.doctor.findings import Finding, Level
 from station.store import Store, cache, ledger, outbox
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from station.config import StationConfig
+from station.core.config import StationConfig
 
 
 class Level(StrEnum):

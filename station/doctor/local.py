@@ -10,10 +10,10 @@ import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from station.config import StationConfig
+from station.core.config import StationConfig
+from station.core.errors import StationError
 from station.doctor.contents import check_contents
 from station.doctor.findings import Finding, Level
-from station.errors import StationError
 from station.store import Store
 
 MIB = 1024 * 1024

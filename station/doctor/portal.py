@@ -8,9 +8,9 @@ from typing import Any
 
 import requests
 
-from station.config import StationConfig
+from station.core.config import StationConfig
+from station.core.errors import SyncError
 from station.doctor.findings import Finding, Level
-from station.errors import SyncError
 from station.sync.client import PortalClient
 
 #: Skew beyond which the portal flags meals ``clock_skew`` and service windows shift.

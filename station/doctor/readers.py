@@ -10,9 +10,9 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 
-from station.config import ReaderConfig, StationConfig
+from station.core.config import ReaderConfig, StationConfig
+from station.core.errors import ReaderError
 from station.doctor.findings import Finding, Level
-from station.errors import ReaderError
 from station.readers import decode
 from station.readers.factory import reader_name
 

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
-from station.clock import Clock, SystemClock
-from station.errors import ReaderError
-from station.models import Source
+from station.core.clock import Clock, SystemClock
+from station.core.errors import ReaderError
+from station.core.models import Source
 from station.readers.debounce import DEFAULT_WINDOW_SECONDS, Debouncer
 from station.readers.events import ScanEvent
 

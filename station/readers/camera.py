@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from station.errors import ReaderError
-from station.models import Source
+from station.core.errors import ReaderError
+from station.core.models import Source
 from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
 from station.readers.decode import DEFAULT_DECODER, ConfirmationFilter, decode, get_decoder
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
-from station.errors import ReaderError
+from station.core.errors import ReaderError
 
 DECODERS = ("zxing", "pyzbar")
 DEFAULT_DECODER = "zxing"

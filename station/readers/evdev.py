@@ -17,8 +17,8 @@ import os
 import select
 from typing import Any, ClassVar
 
-from station.errors import ReaderError
-from station.models import Source
+from station.core.errors import ReaderError
+from station.core.models import Source
 from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
 
 EV_KEY = 1

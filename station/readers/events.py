@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from station.models import Source
+from station.core.models import Source
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, TextIO
 
-from station.clock import Clock
-from station.config import ReaderConfig
-from station.errors import ReaderError
+from station.core.clock import Clock
+from station.core.config import ReaderConfig
+from station.core.errors import ReaderError
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.debounce import DEFAULT_WINDOW_SECONDS
 

@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import serial
 
-from station.errors import ReaderError
-from station.models import Source
+from station.core.errors import ReaderError
+from station.core.models import Source
 from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
 
 TERMINATORS: dict[str, bytes] = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n"}

@@ -53,9 +53,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, TextIO
 
-from station.clock import Clock, SystemClock
-from station.errors import ReaderError
-from station.models import Source
+from station.core.clock import Clock, SystemClock
+from station.core.errors import ReaderError
+from station.core.models import Source
 from station.readers.base import ErrorCallback, ScanCallback, ScanEmitter, ThreadedReader
 from station.readers.debounce import DEFAULT_WINDOW_SECONDS
 

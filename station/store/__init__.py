@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from station.errors import StoreError
-from station.models import Service, Settings
+from station.core.errors import StoreError
+from station.core.models import Service, Settings
 from station.store import cache, db, journal, migrations
 
 # Pages of WAL after which the serving connection checkpoints by itself. Normally the

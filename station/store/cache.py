@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, time
 from typing import Any
 
-from station.models import (
+from station.core.models import (
     Card,
     CardStatus,
     Child,

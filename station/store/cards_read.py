@@ -9,8 +9,8 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from station.cards import parse_card_code
-from station.models import Child
+from station.core.cards import parse_card_code
+from station.core.models import Child
 from station.store.cache import child_from_row
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from station.errors import StoreError
+from station.core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 5000
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from station.models import Service
+from station.core.models import Service
 from station.store import cache, outbox
 
 # Meals still counted: not voided here (``voids``) and, for other lines, not voided there.

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from station.errors import SyncError
+from station.core.errors import SyncError
 
 
 class PortalClient:

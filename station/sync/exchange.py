@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from station.errors import SyncError
+from station.core.errors import SyncError
+from station.core.timeutil import iso
 from station.store import Store, cache, outbox
 from station.sync.client import PortalClient
-from station.timeutil import iso
 
 
 @dataclass(frozen=True)

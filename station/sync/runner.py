@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from station.clock import Clock, SystemClock
-from station.config import StationConfig
-from station.errors import StationError, SyncError
+from station.core.clock import Clock, SystemClock
+from station.core.config import StationConfig
+from station.core.errors import StationError, SyncError
 from station.store import Store, cache, outbox
 from station.sync.backoff import retry_delay
 from station.sync.client import PortalClient

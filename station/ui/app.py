@@ -20,11 +20,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from station import watchdog
-from station.clock import Clock
+from station.core.clock import Clock
+from station.core.errors import ReaderError
+from station.core.models import Source
+from station.core.texts import verdict_line
 from station.engine import ServingLine
-from station.errors import ReaderError
-from station.messages import verdict_line
-from station.models import Source
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.events import ScanEvent
 from station.readers.wedge import KeyWedgeReader

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from station.errors import ReaderError
+from station.core.errors import ReaderError
 from station.readers.events import ScanEvent
 from station.sync.status import SyncStatus
 

@@ -18,9 +18,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from station.clock import Clock
+from station.core.clock import Clock
+from station.core.errors import StationError
 from station.engine import ServingLine
-from station.errors import StationError
 from station.report import as_csv, day_report
 from station.store import Store, screens_read
 from station.ui.widgets.summary.class_table import ClassTable

@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from station.core.models import Child
 from station.engine import ServingLine
-from station.models import Child
 from station.store import cache
 
 MAX_RESULTS = 30

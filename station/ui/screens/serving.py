@@ -17,10 +17,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from station.clock import Clock
+from station.core.clock import Clock
+from station.core.errors import StationError
+from station.core.models import Service, Source, Verdict
 from station.engine import ServingLine, VoidResult
-from station.errors import StationError
-from station.models import Service, Source, Verdict
 from station.store import screens_read
 from station.sync.status import SyncStatus
 from station.ui.widgets.serving.code_entry import CodeEntry

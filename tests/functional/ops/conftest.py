@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from station.clock import FixedClock
-from station.config import StationConfig, load_config
+from station.core.clock import FixedClock
+from station.core.config import StationConfig, load_config
 from station.doctor import Finding, Level, run_checks
 from station.engine import ServingLine
 from station.store import Store

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config import load_config
+from station.core.config import load_config
 from station.doctor import Level, run_checks
 from station.engine import ServingLine
 from station.readers import decode

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config import load_config
+from station.core.config import load_config
 from station.doctor import Level
 from tests.functional.ops.conftest import blocking, doctor, write_config
 from tests.support.portal import PortalProcess, SeededSchool, create_station_token, free_port

@@ -12,7 +12,7 @@ import pytest
 
 from portal_sync_api.cli import main as portal_main
 from station.cli import main as station_main
-from station.config import StationConfig, load_config
+from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, outbox
 from station.sync.runner import sync_once

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station.errors import ReaderError
+from station.core.errors import ReaderError
 from station.readers.events import ScanEvent
 
 

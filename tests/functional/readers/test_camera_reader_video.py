@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from readers_helpers import Collector
 
-from station.models import Source
+from station.core.models import Source
 from station.readers.base import Backoff
 from station.readers.camera import CameraReader
 from station.readers.synthetic import card_symbol, perturbed_frame

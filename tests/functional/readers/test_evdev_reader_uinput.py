@@ -8,7 +8,7 @@ import time
 import pytest
 from readers_helpers import Collector
 
-from station.models import Source
+from station.core.models import Source
 from station.readers.base import Backoff
 
 evdev = pytest.importorskip("evdev", reason="python-evdev is Linux-only")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from readers_helpers import Collector
 
-from station.models import Source
+from station.core.models import Source
 from station.readers.base import Backoff
 from station.readers.serial import SerialReader
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from station.clock import FixedClock
+from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.store import Store
 from station.testing import FeedBuilder

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from station.core.errors import UnknownChildError, VoidError
 from station.engine import ServingLine
-from station.errors import UnknownChildError, VoidError
 from station.store import Store, cache
 from station.testing import FeedBuilder
 from tests.functional.station.conftest import NOON, seed

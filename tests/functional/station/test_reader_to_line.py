@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from station.clock import FixedClock
+from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.readers.events import ScanEvent
 from station.readers.serial import SerialReader

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from station.core.errors import StoreError
 from station.engine import ServingLine
-from station.errors import StoreError
 from station.store import Store
 from tests.functional.station.conftest import NOON, PARIS
 

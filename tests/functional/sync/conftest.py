@@ -14,7 +14,7 @@ import pytest
 
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
-from station.config import StationConfig, load_config
+from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, ledger
 from tests.functional.sync.proxy import FaultyProxy

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.schools import set_school
-from station.errors import StationError, SyncError
+from station.core.errors import StationError, SyncError
 from station.store import outbox
 from station.sync.client import PortalClient
 from station.sync.exchange import pull_changes, push_outbox

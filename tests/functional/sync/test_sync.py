@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import SyncError
+from station.core.errors import SyncError
 from station.store import cache
 from station.sync.client import PortalClient
 from station.sync.runner import SyncRunner, sync_once

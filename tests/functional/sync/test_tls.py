@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import SyncError
+from station.core.errors import SyncError
 from station.sync.client import PortalClient
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI absent")

@@ -12,7 +12,7 @@ from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
-from station.clock import FixedClock
+from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.wedge import KeyWedgeReader

@@ -14,7 +14,8 @@ from textual.pilot import Pilot
 
 from station.cli.common import open_line
 from station.cli.run import station_app
-from station.config import load_config
+from station.core.config import load_config
+from station.core.models import Source
 from station.demo import (
     SCHOOL_NAME,
     create_token,
@@ -24,7 +25,6 @@ from station.demo import (
     this_week,
     write_config,
 )
-from station.models import Source
 from station.store import Store
 from tests.functional.ui.conftest import flat
 from tests.support.portal import free_port, portal_database

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from station.clock import FixedClock
+from station.core.clock import FixedClock
+from station.core.models import Source
 from station.engine import ServingLine
-from station.models import Source
 from station.readers.events import ScanEvent
 from station.store import Store
 from station.ui.app import StationApp, build_app

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from station.clock import FixedClock
+from station.core.clock import FixedClock
+from station.core.models import Source
 from station.engine import ServingLine
-from station.models import Source
 from station.readers.events import ScanEvent
 from station.ui.app import StationApp, build_app
 from station.ui.messages import ScanReceived

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from station.clock import FixedClock
+from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.ui.app import build_app
 from station.ui.messages import ReaderStatusChanged

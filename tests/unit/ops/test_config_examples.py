@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from station.config import _PORTAL_KEYS, _READER_COMMON, _STATION_KEYS, READER_KEYS, load_config
+from station.core.config import (
+    _PORTAL_KEYS,
+    _READER_COMMON,
+    _STATION_KEYS,
+    READER_KEYS,
+    load_config,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 STATION_EXAMPLE = ROOT / "config" / "station.example.toml"

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from station.errors import ReaderError
+from station.core.errors import ReaderError
 from station.readers import decode as decode_module
 from station.readers.decode import ConfirmationFilter, decode, get_decoder
 

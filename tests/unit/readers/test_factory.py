@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config import parse_config
+from station.core.config import parse_config
 from station.readers.base import Reader
 from station.readers.camera import CameraReader
 from station.readers.evdev import EvdevReader

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from typing import ClassVar
 
-from station.errors import ReaderError
-from station.models import Source
+from station.core.errors import ReaderError
+from station.core.models import Source
 from station.readers.base import Backoff, ThreadedReader
 from station.readers.events import ScanEvent
 

@@ -1,6 +1,6 @@
 import pytest
 
-from station.errors import ReaderError
+from station.core.errors import ReaderError
 from station.readers.serial import LineFramer, terminator_bytes
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from station.cards import CardCode, parse_card_code, sanitize_raw
+from station.core.cards import CardCode, parse_card_code, sanitize_raw
 
 US_TO_AZERTY = str.maketrans("1234567890-", "&é\"'(-è_çà)")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config import load_config
-from station.errors import ConfigError
+from station.core.config import load_config
+from station.core.errors import ConfigError
 
 VALID = """
 [station]

@@ -7,16 +7,16 @@ import subprocess
 import sys
 
 DOMAIN_CORE = [
-    "station.cards",
-    "station.clock",
-    "station.config",
-    "station.errors",
-    "station.ids",
-    "station.messages",
-    "station.models",
-    "station.money",
-    "station.rules",
-    "station.timeutil",
+    "station.core.cards",
+    "station.core.clock",
+    "station.core.config",
+    "station.core.errors",
+    "station.core.ids",
+    "station.core.texts",
+    "station.core.models",
+    "station.core.money",
+    "station.core.rules",
+    "station.core.timeutil",
 ]
 FORBIDDEN = ["textual", "requests", "serial", "cv2", "sqlite3", "sqlite_utils", "_sqlite3"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from station.ids import uuid7
-from station.money import format_decimal, format_euros
+from station.core.ids import uuid7
+from station.core.money import format_decimal, format_euros
 
 
 def test_cents_display_the_french_way() -> None:

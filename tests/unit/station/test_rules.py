@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from station.models import (
+from station.core.models import (
     Card,
     CardStatus,
     Child,
@@ -20,7 +20,7 @@ from station.models import (
     Source,
     UnreservedPolicy,
 )
-from station.rules import current_service, decide
+from station.core.rules import current_service, decide
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 LUNCH = Service("dejeuner", time(11, 15), time(13, 45))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from station.models import Child, Reason, Source, Status, Verdict, Warning
+from station.core.models import Child, Reason, Source, Status, Verdict, Warning
 from station.ui.format import allergy_badges, diet_badges, money_line, verdict_headline
 from station.ui.widgets.serving.verdict_banner import big_text, big_width
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from station.models import Child
+from station.core.models import Child
 from station.ui.format import allergy_badges, diet_badges
 
 

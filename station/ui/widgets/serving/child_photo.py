@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from station.models import Child
+from station.core.models import Child
 from station.ui.format import initials
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from station.models import Service
+from station.core.models import Service
 from station.ui.format import clock_text, service_title, window_text
 
 

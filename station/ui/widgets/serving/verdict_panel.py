@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from station.core.models import Child, Verdict, Warning
+from station.core.money import format_euros
 from station.engine import VoidResult
-from station.models import Child, Verdict, Warning
-from station.money import format_euros
 from station.ui.format import child_name, money_line, verdict_headline
 from station.ui.widgets.repaint import update_in_place
 from station.ui.widgets.serving.alert_badges import AlertBadges

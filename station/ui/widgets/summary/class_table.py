@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.table import Table
 from textual.widgets import Static
 
-from station.messages import service_label
+from station.core.texts import service_label
 from station.store.screens_read import ServiceSummary
 
 

@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from station.messages import reason_label, service_label
-from station.money import format_euros
+from station.core.money import format_euros
+from station.core.texts import reason_label, service_label
 from station.store.screens_read import ServiceSummary
 from station.ui.format import window_text
 

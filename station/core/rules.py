@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 
-from station.models import (
+from station.core.models import (
     CardStatus,
     Facts,
     Reason,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from station.models import Reason, Verdict, Warning
-from station.money import format_euros
+from station.core.models import Reason, Verdict, Warning
+from station.core.money import format_euros
 
 REASON_TEXT: dict[Reason, str] = {
     Reason.UNREADABLE: "Code illisible",

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from station.errors import ConfigError
-from station.timeutil import zone
+from station.core.errors import ConfigError
+from station.core.timeutil import zone
 
 DEFAULT_CONFIG_PATH = Path("/etc/cantine/station.toml")
 
