@@ -23,8 +23,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check station portal_sync_api tests bench
-	$(BIN)/ruff format --check station portal_sync_api tests bench
+	$(BIN)/ruff check station portal_sync_api cantine_contract cantine_harness tests bench
+	$(BIN)/ruff format --check station portal_sync_api cantine_contract cantine_harness tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

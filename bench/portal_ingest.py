@@ -22,15 +22,16 @@ import httpx
 from sqlalchemy import insert, select, text
 
 from bench.common import table, write_section
-from portal_sync_api.core.db import make_engine, session_scope
-from portal_sync_api.fixtures import build_school, school_days
-from portal_sync_api.models import Change, Meal, Station
-from tests.support.portal import (
+from cantine_harness.calendar import school_days
+from cantine_harness.portal import (
     create_station_token,
     migrate,
     postgres_throwaway,
     running_portal,
 )
+from cantine_harness.school import build_school
+from portal_sync_api.core.db import make_engine, session_scope
+from portal_sync_api.models import Change, Meal, Station
 
 BATCH = 500
 MEALS = 20_000
@@ -145,7 +146,7 @@ def run(kind: str) -> list[tuple[str, str, str, str, str]]:
             raw_read = time.perf_counter() - started
         engine.dispose()
         token = create_station_token(url, school=school.code, name="bench")
-        days = school_days(date(2026, 9, 1), date(2027, 7, 3))
+        days = school_days(date(2026, 9, 1), until=date(2027, 7, 3))
         items = _meals(school.children, days, uuid.uuid4().hex[:8], MEALS)
         with running_portal(url, migrate_first=False) as portal, portal.client(token) as client:
             started = time.perf_counter()

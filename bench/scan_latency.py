@@ -19,9 +19,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import percentile, table, write_section
+from cantine_harness.calendar import school_days
+from cantine_harness.feeds import sample_school
 from station.engine import ServingLine
 from station.store import Store
-from station.testing import sample_school, school_days
 
 PUPILS = 2000
 SCANS = 5000
@@ -78,7 +79,7 @@ def main() -> None:
     rng = random.Random(2026)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         directory = Path(tmp)
-        days = school_days(date(2026, 9, 1), 140)
+        days = school_days(date(2026, 9, 1), count=140)
         feed = sample_school(pupils=PUPILS, days=days)
         reservations = sum(1 for c in feed.changes if c["kind"] == "reservation")
         store = Store(directory / "station.db")

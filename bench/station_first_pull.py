@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import table, write_section
+from cantine_harness.portal import create_station_token, running_portal
+from cantine_harness.school import build_school
 from portal_sync_api.core.db import make_engine, session_scope
-from portal_sync_api.fixtures import build_school
 from station.store import Store
 from station.sync.client import PortalClient
 from station.sync.exchange import pull_changes
-from tests.support.portal import create_station_token, running_portal
 
 PAGE = 5000
 

@@ -22,17 +22,17 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench.common import mean, table, write_section
+from cantine_harness.portal import create_station_token, running_portal
+from cantine_harness.school import build_school
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.schools import set_school
-from portal_sync_api.fixtures import build_school
 from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, ledger
 from station.sync.client import PortalClient
 from station.sync.exchange import pull_changes, push_outbox
 from station.sync.runner import SyncRunner, sync_once
-from tests.support.portal import create_station_token, running_portal
 
 PARIS = ZoneInfo("Europe/Paris")
 MEALS = 10_000

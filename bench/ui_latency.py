@@ -35,12 +35,13 @@ from textual.geometry import Region
 from textual.screen import Screen
 
 from bench.common import percentile, table, write_section
+from cantine_harness.calendar import school_days
+from cantine_harness.feeds import sample_school
 from station.core.clock import FixedClock
 from station.core.models import Source, Verdict
 from station.engine import ServingLine
 from station.readers.events import ScanEvent
 from station.store import Store
-from station.testing import sample_school, school_days
 
 PUPILS = 2000
 SCANS = 1000
@@ -259,7 +260,7 @@ def main() -> None:
     rng = random.Random(1849)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         database = Path(tmp) / "station.db"
-        days = school_days(date(2026, 9, 1), 140)
+        days = school_days(date(2026, 9, 1), count=140)
         feed = sample_school(pupils=PUPILS, days=days)
         reservations = sum(1 for c in feed.changes if c["kind"] == "reservation")
         with Store(database) as store:

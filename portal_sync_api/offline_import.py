@@ -2,7 +2,7 @@
 
 The file is verified before anything is applied: its HMAC-SHA256 signature must match
 the key derived from the station's token, which the portal stores as its SHA-256 hex
-digest (format and key: ``station/export.py``). The items then go through
+digest (format and key: ``cantine_contract/offline_export.py``). The items then go through
 :func:`portal_sync_api.crud.meals.ingest` exactly like ``POST /v1/sync/meals``, in one
 transaction: each id is applied once, so importing the same file again, or the station
 syncing the same meals later, answers ``duplicate`` and debits nobody twice.
@@ -18,12 +18,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cantine_contract import offline_export as export
 from portal_sync_api.crud.meals import ingest, parse_item
 from portal_sync_api.crud.schools import require_school
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Station
 from portal_sync_api.schemas import ItemResult
-from station import export
 
 #: Larger files are refused unread (a week of a busy line is well under 10 MiB).
 MAX_FILE_BYTES = 64 * 1024 * 1024

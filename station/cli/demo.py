@@ -7,9 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cantine_harness.demo import SERVICE_NOTE, DemoStation, demo_station
 from station.cli.run import station_app
 from station.core.config import StationConfig
-from station.demo import SERVICE_NOTE, DemoStation, demo_station
 
 NAME = "demo"
 HELP = "démonstration sans matériel : portail local, collège fictif, poste synchronisé"

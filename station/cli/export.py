@@ -12,7 +12,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from station import export
+from cantine_contract import offline_export as export
 from station.core.clock import SystemClock
 from station.core.config import StationConfig
 from station.core.errors import ConfigError, StationError

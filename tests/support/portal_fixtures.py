@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from portal_sync_api.core.db import make_engine
-from tests.support.portal import (
+from cantine_harness.portal import (
     clear_database,
     migrate,
     postgres_server_url,
     postgres_throwaway,
 )
+from portal_sync_api.core.db import make_engine
 
 
 @pytest.fixture(scope="session")

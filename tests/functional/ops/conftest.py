@@ -9,19 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from station.core.clock import FixedClock
-from station.core.config import StationConfig, load_config
-from station.doctor import Finding, Level, run_checks
-from station.engine import ServingLine
-from station.store import Store
-from station.testing import FeedBuilder
-from tests.support.portal import (
+from cantine_harness.feeds import FeedBuilder
+from cantine_harness.portal import (
     PortalProcess,
     SeededSchool,
     clear_database,
     running_portal,
     seed_school,
 )
+from station.core.clock import FixedClock
+from station.core.config import StationConfig, load_config
+from station.doctor import Finding, Level, run_checks
+from station.engine import ServingLine
+from station.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = date(2026, 11, 24)

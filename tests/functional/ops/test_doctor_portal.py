@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from cantine_harness.portal import PortalProcess, SeededSchool, create_station_token, free_port
 from station.core.config import load_config
 from station.doctor import Level
 from tests.functional.ops.conftest import blocking, doctor, write_config
-from tests.support.portal import PortalProcess, SeededSchool, create_station_token, free_port
 
 
 def _config(tmp_path: Path, db_path: Path, url: str, token: str) -> object:
@@ -53,7 +53,7 @@ def test_refused_token_blocks_with_how_to_get_a_new_one(
 def test_token_of_another_school_blocks(
     tmp_path: Path, db_path: Path, portal: PortalProcess, school: SeededSchool
 ) -> None:
-    from tests.support.portal import seed_school
+    from cantine_harness.portal import seed_school
 
     seed_school(portal.database_url, code="0750", tokens=False)
     other = create_station_token(portal.database_url, school="0750", name="ligne-x")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from cantine_harness.portal import SEED_DAY, PortalProcess, SeededSchool, free_port
 from station.cli import main as station_main
 from station.logs import _is_ours
 from tests.functional.ops.conftest import write_config
-from tests.support.portal import SEED_DAY, PortalProcess, SeededSchool, free_port
 
 NAMES = ["DUPONT", "Hervé", "Léa", "MARTIN", "Tom", "PETIT", "Zoé", "BERNARD", "Noah"]
 CARDS = ["1849-01234", "1849-01235", "1849-01236", "1849-01237", "1849-01238"]

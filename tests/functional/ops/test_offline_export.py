@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cantine_harness.portal import SEED_DAY, PortalProcess, SeededSchool
 from portal_sync_api.cli import main as portal_main
 from station.cli import main as station_main
 from station.core.config import StationConfig, load_config
@@ -17,7 +18,6 @@ from station.engine import ServingLine
 from station.store import Store, outbox
 from station.sync.runner import sync_once
 from tests.functional.ops.conftest import PARIS, write_config
-from tests.support.portal import SEED_DAY, PortalProcess, SeededSchool
 
 HERVE = "C1849-42"
 F1, F2, F3 = "F18491", "F18492", "F18493"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.portal import free_port, portal_database, seed_school
+from cantine_harness.portal import free_port, portal_database, seed_school
 
 
 def test_serve_with_two_workers_answers_health_and_station_requests(tmp_path: Path) -> None:

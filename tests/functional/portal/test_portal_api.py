@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.portal import SEED_DAY, SeededSchool, create_user_token, meal, seed_school, void
+from cantine_harness.portal import (
+    SEED_DAY,
+    SeededSchool,
+    create_user_token,
+    meal,
+    seed_school,
+    void,
+)
 
 
 def _auth(token: str) -> dict[str, str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cantine_harness.portal import free_port
 from portal_sync_api.cli import main
-from tests.support.portal import free_port
 
 
 def _csv(tmp_path: Path, name: str, text: str) -> str:

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from cantine_harness.portal import PortalProcess, meal, running_portal, seed_school
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
-from tests.support.portal import PortalProcess, meal, running_portal, seed_school
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from cantine_harness.portal import SeededSchool, seed_school
 from portal_sync_api.api.main import create_app
-from tests.support.portal import SeededSchool, seed_school
 
 
 @pytest.fixture

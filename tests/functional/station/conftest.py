@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cantine_harness.feeds import FeedBuilder
 from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.store import Store
-from station.testing import FeedBuilder
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = date(2026, 11, 24)  # a Tuesday

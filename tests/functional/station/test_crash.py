@@ -15,15 +15,16 @@ import sys
 import time
 from pathlib import Path
 
+from cantine_harness.calendar import school_days
+from cantine_harness.feeds import FeedBuilder
 from station.store import Store
-from station.testing import FeedBuilder, school_days
 from tests.functional.station.conftest import DAY, NOON
 
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "50"))
 WORKER = Path(__file__).with_name("crash_worker.py")
 PUPILS = 1000
 # Enough scan days that the stream outlasts the kills (about 25 scans per round).
-DAYS = school_days(DAY, ROUNDS // 25 + 2)
+DAYS = school_days(DAY, count=ROUNDS // 25 + 2)
 
 
 def seed_school(path: Path) -> None:

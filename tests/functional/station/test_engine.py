@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from cantine_harness.feeds import FeedBuilder
 from station.core.errors import UnknownChildError, VoidError
 from station.engine import ServingLine
 from station.store import Store, cache
-from station.testing import FeedBuilder
 from tests.functional.station.conftest import NOON, seed
 
 

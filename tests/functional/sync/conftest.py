@@ -12,13 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from portal_sync_api.core.db import make_engine, session_scope
-from portal_sync_api.crud.ledger import CreditIn, add_credits
-from station.core.config import StationConfig, load_config
-from station.engine import ServingLine
-from station.store import Store, ledger
-from tests.functional.sync.proxy import FaultyProxy
-from tests.support.portal import (
+from cantine_harness.portal import (
     SEED_DAY,
     PortalProcess,
     SeededSchool,
@@ -27,6 +21,12 @@ from tests.support.portal import (
     running_portal,
     seed_school,
 )
+from portal_sync_api.core.db import make_engine, session_scope
+from portal_sync_api.crud.ledger import CreditIn, add_credits
+from station.core.config import StationConfig, load_config
+from station.engine import ServingLine
+from station.store import Store, ledger
+from tests.functional.sync.proxy import FaultyProxy
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(SEED_DAY.year, SEED_DAY.month, SEED_DAY.day, 12, 0, tzinfo=PARIS)

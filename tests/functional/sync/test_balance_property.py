@@ -17,6 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from cantine_harness.portal import (
+    PortalProcess,
+    clear_database,
+    create_station_token,
+    running_portal,
+    seed_school,
+)
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.schools import set_school
 from station.core.errors import StationError, SyncError
@@ -24,13 +31,6 @@ from station.store import outbox
 from station.sync.client import PortalClient
 from station.sync.exchange import pull_changes, push_outbox
 from tests.functional.sync.conftest import NOON, Station, credit, make_station, portal_balance
-from tests.support.portal import (
-    PortalProcess,
-    clear_database,
-    create_station_token,
-    running_portal,
-    seed_school,
-)
 
 FAMILY = "F18491"
 CARDS = ("1849-01234", "1849-01235")  # Hervé (ticket, 4,15 €) and Léa (forfait Mon/Tue/Thu/Fri)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from cantine_harness.feeds import FeedBuilder
+from cantine_harness.portal import PortalProcess, SeededSchool
 from station.core.errors import SyncError
 from station.store import cache
 from station.sync.client import PortalClient
 from station.sync.runner import SyncRunner, sync_once
-from station.testing import FeedBuilder
 from tests.functional.sync.conftest import (
     NOON,
     Station,
@@ -26,7 +27,6 @@ from tests.functional.sync.conftest import (
     portal_meals,
 )
 from tests.functional.sync.proxy import Fault, FaultyProxy
-from tests.support.portal import PortalProcess, SeededSchool
 
 HERVE, LEA, TOM, ZOE, NOAH = (f"C1849-{n}" for n in (42, 43, 44, 45, 46))
 F1, F2, F3 = "F18491", "F18492", "F18493"

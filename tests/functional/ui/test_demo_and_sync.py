@@ -12,22 +12,25 @@ from zoneinfo import ZoneInfo
 import pytest
 from textual.pilot import Pilot
 
-from station.cli.common import open_line
-from station.cli.run import station_app
-from station.core.config import load_config
-from station.core.models import Source
-from station.demo import (
+from cantine_harness.demo import (
     SCHOOL_NAME,
-    create_token,
     demo_station,
-    portal_process,
     seed_portal,
     this_week,
     write_config,
 )
+from cantine_harness.portal import (
+    create_station_token,
+    free_port,
+    portal_database,
+    running_portal,
+)
+from station.cli.common import open_line
+from station.cli.run import station_app
+from station.core.config import load_config
+from station.core.models import Source
 from station.store import Store
 from tests.functional.ui.conftest import flat
-from tests.support.portal import free_port, portal_database
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -93,10 +96,10 @@ async def test_sync_line_goes_offline_when_the_portal_stops_and_online_when_it_r
     port = free_port()
     with portal_database(directory=tmp_path) as url, contextlib.ExitStack() as portal:
         seed_portal(url, today=today(), pupils=20, seed=3)
-        token = create_token(url)
+        token = create_station_token(url)
         log = tmp_path / "portal.log"
         config = load_config(write_config(tmp_path, f"http://127.0.0.1:{port}", token))
-        portal.enter_context(portal_process(url, log, port=port))
+        portal.enter_context(running_portal(url, migrate_first=False, log=log, port=port))
         app = station_app(config, export_dir=tmp_path)
         try:
             async with app.run_test(size=(100, 30)) as pilot:
@@ -114,7 +117,9 @@ async def test_sync_line_goes_offline_when_the_portal_stops_and_online_when_it_r
                 assert "Synchronisation : Hors ligne" in flat(app)
                 assert app.serving.query_one("#sync-status").has_class("-offline")
 
-                portal.enter_context(portal_process(url, log, port=port))  # it comes back
+                portal.enter_context(
+                    running_portal(url, migrate_first=False, log=log, port=port)
+                )  # it comes back
                 await pilot.press("f9")
                 await _until(pilot, lambda: online() and app.sync_status.pending == 0)  # type: ignore[union-attr]
                 assert "Synchronisation : En ligne — 0 en attente" in flat(app)

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from cantine_contract import offline_export as export
 from portal_sync_api.core.security import hash_token
-from station import export
 
 TOKEN = "st_secret-token-of-ligne-1"
 ITEMS = [

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select, text
 
+from cantine_harness.portal import POSTGRES_ENV, meal, postgres_throwaway, seed_school, void
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits, balances, running_balances
 from portal_sync_api.crud.meals import ingest, parse_item
 from portal_sync_api.migrate import upgrade
 from portal_sync_api.models import Family, FamilyBalance, LedgerEntry, Station
-from tests.support.portal import POSTGRES_ENV, meal, postgres_throwaway, seed_school, void
 
 NOW = datetime(2025, 11, 24, 13, 0, tzinfo=UTC)
 

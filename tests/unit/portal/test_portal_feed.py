@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
+from cantine_harness.portal import SEED_DAY, seed_school
 from portal_sync_api.core.config import normalize_database_url
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud import changes as feed
@@ -14,7 +15,6 @@ from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.roster import ReservationRow, cancel_reservation, import_reservations
 from portal_sync_api.crud.schools import get_school, set_school
 from portal_sync_api.models import Change, LedgerEntry, Reservation
-from tests.support.portal import SEED_DAY, seed_school
 
 
 def _feed(engine: Engine, code: str = "1849") -> dict[tuple[str, str], tuple[int, object]]:

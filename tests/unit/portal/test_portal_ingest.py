@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
+from cantine_harness.portal import meal, seed_school, void
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.meals import ingest, parse_item
 from portal_sync_api.models import Change, LedgerEntry, Meal, Station
 from portal_sync_api.schemas import ItemResult
-from tests.support.portal import meal, seed_school, void
 
 NOW = datetime(2025, 11, 24, 13, 0, tzinfo=UTC)
 

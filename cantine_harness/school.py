@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.orm import Session
 
+from cantine_harness.calendar import school_days
 from portal_sync_api.crud.changes import ChangeBuffer
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.roster import (
@@ -128,16 +129,6 @@ class BigSchool:
     reservations: int
 
 
-def school_days(start: date, end: date) -> list[date]:
-    """Lunch days from ``start`` to ``end``: Monday, Tuesday, Thursday, Friday."""
-    days, day = [], start
-    while day <= end:
-        if day.isoweekday() in (1, 2, 4, 5):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
 def roster(code: str, pupils: int, rng: random.Random) -> list[RosterRow]:
     """``pupils`` roster rows; siblings share a family and a last name."""
     rows: list[RosterRow] = []
@@ -239,7 +230,7 @@ def build_school(
             service="dejeuner",
             prepaid=r.regime == "ticket" and rng.random() < 0.2,
         )
-        for day in school_days(start, end)
+        for day in school_days(start, until=end)
         for r in rows
         if rng.random() < reservation_rate
     ]

@@ -5,7 +5,8 @@ of about 600 pupils (deterministic for a seed), a station token, a station confi
 database in the same temporary folder, and one sync so the station's cache is full.
 The service window is widened to the whole day so cards can be tried at any hour.
 
-The portal side is imported lazily: the station core never loads SQLAlchemy for this.
+This is harness code (demo data and set-up), not product: ``station demo``'s command
+entry point is the only part of ``station/`` that imports it.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import random
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import requests
-
+from cantine_harness.portal import create_station_token, running_portal
+from cantine_harness.school import TARIFFS, roster, school_with_tariffs
+from portal_sync_api.core.db import make_engine, session_scope
+from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.roster import ReservationRow, import_reservations, import_roster
+from portal_sync_api.migrate import upgrade
 from station.core.config import StationConfig, load_config
 from station.core.errors import StationError
 from station.core.timeutil import zone
+from station.sync.runner import sync_once
 
 SCHOOL = "1849"
 SCHOOL_NAME = "Collège Jean Moulin (démo)"
@@ -77,12 +79,6 @@ _ROLES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def this_week(today: date) -> list[date]:
     """Monday to Sunday of ``today``'s week: the demo reserves every one of them."""
     monday = today - timedelta(days=today.weekday())
@@ -91,11 +87,6 @@ def this_week(today: date) -> list[date]:
 
 def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int = 1849) -> None:
     """Create the demo school, roster, credits and this week's reservations."""
-    from portal_sync_api.core.db import make_engine, session_scope
-    from portal_sync_api.crud.ledger import CreditIn, add_credits
-    from portal_sync_api.crud.roster import ReservationRow, import_reservations, import_roster
-    from portal_sync_api.fixtures import TARIFFS, roster, school_with_tariffs
-
     rng = random.Random(seed)
     rows = roster(SCHOOL, pupils, rng)
     for n, role in _ROLES.items():
@@ -148,57 +139,16 @@ def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int 
         engine.dispose()
 
 
-def create_token(database_url: str) -> str:
-    from portal_sync_api.core.db import make_engine, session_scope
-    from portal_sync_api.crud.accounts import create_station
-
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            return create_station(session, school_code=SCHOOL, name=STATION)
-    finally:
-        engine.dispose()
-
-
 @contextlib.contextmanager
-def portal_process(
-    database_url: str, log: Path, *, port: int | None = None, timeout: float = 30.0
-) -> Iterator[str]:
-    """``portal-sync-api serve`` on loopback (a free port unless given) until the block
-    ends; yields its URL."""
-    port = port or _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "portal_sync_api", "--db", database_url, "serve"),
-                *("--host", "127.0.0.1", "--port", str(port)),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise DemoError(f"le portail s'est arrêté au démarrage (journal : {log})")
-                try:
-                    if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise DemoError(f"le portail ne répond pas après {timeout:.0f} s ({log})")
-                time.sleep(0.05)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def _portal(database_url: str, log: Path) -> Iterator[str]:
+    """The demo's portal on loopback; its failures said in French."""
+    try:
+        with running_portal(database_url, migrate_first=False, timeout=30.0, log=log) as portal:
+            yield portal.url
+    except RuntimeError as e:
+        raise DemoError(f"le portail s'est arrêté au démarrage (journal : {log})") from e
+    except TimeoutError as e:
+        raise DemoError(f"le portail ne répond pas après 30 s ({log})") from e
 
 
 def write_config(directory: Path, portal_url: str, token: str) -> Path:
@@ -237,15 +187,12 @@ def demo_station(
     directory: Path, *, pupils: int = 600, seed: int = 1849, now: datetime | None = None
 ) -> Iterator[DemoStation]:
     """Set the whole demo up in ``directory``; the portal stops when the block ends."""
-    from portal_sync_api.migrate import upgrade
-    from station.sync.runner import sync_once
-
     today = (now or datetime.now(zone(TIMEZONE))).astimezone(zone(TIMEZONE)).date()
     database_url = f"sqlite:///{directory / 'portal.db'}"
     upgrade(database_url)
     seed_portal(database_url, today=today, pupils=pupils, seed=seed)
-    token = create_token(database_url)
-    with portal_process(database_url, directory / "portal.log") as url:
+    token = create_station_token(database_url, school=SCHOOL, name=STATION)
+    with _portal(database_url, directory / "portal.log") as url:
         config_path = write_config(directory, url, token)
         config = load_config(config_path)
         result = sync_once(config)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 LAST_NAMES = (
@@ -89,17 +89,6 @@ class FeedBuilder:
 
     def balance(self, family_id: str, cents: int) -> int:
         return self.add("balance", family_id, {"family_id": family_id, "balance_cents": cents})
-
-
-def school_days(start: date, count: int) -> list[date]:
-    """``count`` school days (Monday, Tuesday, Thursday, Friday, and Wednesday) from ``start``."""
-    days: list[date] = []
-    day = start
-    while len(days) < count:
-        if day.isoweekday() <= 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def sample_school(

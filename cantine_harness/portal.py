@@ -1,5 +1,6 @@
-"""Test support for anything that talks to the portal: a real portal process on loopback,
-throwaway databases (SQLite file or PostgreSQL), a seeded school and tokens.
+"""A real portal for the demo, the tests and the benchmarks: a ``portal-sync-api serve``
+process on loopback, throwaway databases (SQLite file or PostgreSQL), a seeded school and
+tokens.
 
 Typical use in a station sync test::
 
@@ -27,10 +28,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+import requests
 from sqlalchemy import text
 
+from cantine_harness.school import school_with_tariffs
 from portal_sync_api.core.config import normalize_database_url
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.accounts import create_station, create_user
@@ -41,8 +44,10 @@ from portal_sync_api.crud.roster import (
     import_reservations,
     import_roster,
 )
-from portal_sync_api.fixtures import school_with_tariffs
 from portal_sync_api.migrate import upgrade
+
+if TYPE_CHECKING:  # httpx is a test dependency: the demo never builds a client
+    import httpx
 
 POSTGRES_ENV = "PORTAL_TEST_POSTGRES_URL"
 #: The business day the seeded reservations are for.
@@ -130,30 +135,43 @@ class PortalProcess:
 
     def client(self, token: str | None = None, **kwargs: object) -> httpx.Client:
         """An httpx client on this portal, with the bearer token when given."""
+        import httpx
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager
 def running_portal(
-    database_url: str | None = None, *, timeout: float = 20.0, migrate_first: bool = True
+    database_url: str | None = None,
+    *,
+    timeout: float = 20.0,
+    migrate_first: bool = True,
+    log: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[PortalProcess]:
     """Start ``portal-sync-api --db URL serve`` on a free loopback port, wait until
     ``/healthz`` answers ok, yield it, and stop it (SIGTERM, then SIGKILL).
 
-    Without ``database_url`` a temp SQLite database is created and removed afterwards.
+    Without ``database_url`` a temp SQLite database is created and removed afterwards;
+    without ``log`` the portal's output goes to a temporary file; without ``port`` a free
+    one is picked (and another tried if it was taken before the portal bound it). A portal
+    that exits at start raises ``RuntimeError``, one that never answers ``TimeoutError``.
     """
     with contextlib.ExitStack() as stack:
         if database_url is None:
             database_url = stack.enter_context(portal_database())
         elif migrate_first:
             migrate(database_url)
-        log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "portal.log"
-        log_file = stack.enter_context(log.open("wb"))
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "portal.log"
+        log_file = stack.enter_context(log.open("ab"))
         # A free port can be taken by another process before uvicorn binds it: the portal
         # then exits at once, and a new port is tried.
-        for attempt in range(3):
-            port = free_port()
+        fixed_port = port
+        attempts = 3 if fixed_port is None else 1
+        for attempt in range(attempts):
+            port = fixed_port or free_port()
             process = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "portal_sync_api", "--db", database_url, "serve"),
@@ -167,7 +185,7 @@ def running_portal(
                 _wait_healthy(portal, timeout)
                 break
             except RuntimeError:  # exited at start
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise
             except BaseException:
                 process.kill()
@@ -190,9 +208,9 @@ def _wait_healthy(portal: PortalProcess, timeout: float) -> None:
         if portal.process.poll() is not None:
             raise RuntimeError(f"portal exited early:\n{portal.log.read_text(errors='replace')}")
         try:
-            if httpx.get(portal.url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(portal.url + "/healthz", timeout=1).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except requests.RequestException:
             pass
         time.sleep(0.05)
     raise TimeoutError(f"portal not healthy after {timeout}s:\n{portal.log.read_text()}")

@@ -1,0 +1,5 @@
+"""Formats shared by the station and the portal, owned by neither.
+
+Both sides import these modules; neither imports the other's internals
+(``tests/unit/station/test_layering.py`` checks it). Pure Python, no I/O library.
+"""
