@@ -90,11 +90,17 @@ class RecordingLine(ServingLine):
     """Set once the app has called the engine for the scan being timed."""
 
     def scan(
-        self, raw: str, *, at: datetime | None = None, source: Source = Source.WEDGE
+        self,
+        raw: str,
+        *,
+        at: datetime | None = None,
+        source: Source = Source.WEDGE,
+        reader: str | None = None,
+        read_at: datetime | None = None,
     ) -> Verdict:
         self.last = None
         try:
-            self.last = super().scan(raw, at=at, source=source)
+            self.last = super().scan(raw, at=at, source=source, reader=reader, read_at=read_at)
         finally:
             self.scanned = True
         return self.last

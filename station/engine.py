@@ -21,7 +21,9 @@ from station.core.errors import UnknownChildError, VoidError
 from station.core.ids import uuid7
 from station.core.models import Child, Facts, Service, Source, Verdict
 from station.core.timeutil import iso
+from station.readers.events import ScanEvent
 from station.store import Store, cache, ledger
+from station.views import LineViews
 
 # Ids only in these lines (DESIGN §7): never a name, a card number, raw input or a balance.
 log = logging.getLogger(__name__)
@@ -67,15 +69,34 @@ class ServingLine:
         self.school = school
         self.tz = timezone
         self.clock = clock or SystemClock()
+        self.views = LineViews(self)
+        """What the screens show (read-only); the UI's one door to the data with this."""
 
     # --- scanning -------------------------------------------------------------------
 
     def scan(
-        self, raw: str, *, at: datetime | None = None, source: Source = Source.WEDGE
+        self,
+        raw: str,
+        *,
+        at: datetime | None = None,
+        source: Source = Source.WEDGE,
+        reader: str | None = None,
+        read_at: datetime | None = None,
     ) -> Verdict:
-        """Serve or refuse the card ``raw`` as read by a scanner; durable before returning."""
+        """Serve or refuse the card ``raw`` as read by a scanner; durable before returning.
+
+        ``reader`` and ``read_at`` (the reader's name and when it read the code) go to the
+        scan log; the decision is taken at ``at`` (default now).
+        """
         code = parse_card_code(raw)
-        return self._serve(raw=raw, code=code, child_id=None, at=at, source=source)
+        return self._serve(
+            raw=raw, code=code, child_id=None, at=at, source=source, reader=(reader, read_at)
+        )
+
+    def read(self, event: ScanEvent, *, at: datetime | None = None) -> Verdict:
+        """A reader's event, whole: its code through the rules, its reader and time logged."""
+        source = event.source if isinstance(event.source, Source) else _source(event.source)
+        return self.scan(event.code, at=at, source=source, reader=event.reader, read_at=event.at)
 
     def serve_manual(self, child_id: str, *, at: datetime | None = None) -> Verdict:
         """Serve a child found by name (forgotten card) through the same rules."""
@@ -89,6 +110,7 @@ class ServingLine:
         child_id: str | None,
         at: datetime | None,
         source: Source,
+        reader: tuple[str | None, datetime | None] = (None, None),
     ) -> Verdict:
         moment = (at or self.clock.now()).astimezone(self.tz)
         with self.store.write() as conn:
@@ -124,6 +146,8 @@ class ServingLine:
                 service=verdict.service,
                 child_id=verdict.child.id if verdict.child else None,
                 meal_id=verdict.meal_id,
+                reader=reader[0],
+                read_at=reader[1],
             )
         log.info(
             "scan %s/%s source=%s service=%s child=%s meal=%s",
@@ -232,3 +256,11 @@ class ServingLine:
     def business_date(self, at: datetime | None = None) -> date:
         """The school's calendar day at ``at`` (default now)."""
         return timeutil.business_date(at or self.clock.now(), self.tz)
+
+
+def _source(value: str) -> Source:
+    """A reader's source name as a ``Source`` (an unknown name counts as the wedge)."""
+    try:
+        return Source(value)
+    except ValueError:
+        return Source.WEDGE

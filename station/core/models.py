@@ -236,3 +236,124 @@ class Verdict:
             "station": self.station,
             **self.extra,
         }
+
+
+# --- what the screens and the day's report show (read-side records) ----------------------
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One line of the « derniers passages » list (a scan at this station)."""
+
+    at: datetime
+    status: str
+    reason: str
+    source: str
+    child_id: str | None
+    child_name: str | None
+    class_name: str | None
+    charged_cents: int
+    meal_id: str | None
+    voided: bool
+
+
+@dataclass(frozen=True)
+class ServiceCounters:
+    """The current service at a glance: children served, reserved, still expected."""
+
+    served: int
+    reserved: int
+    expected: int
+
+
+@dataclass(frozen=True)
+class LastMeal:
+    """The latest meal served at this station and not voided: what F3 offers to undo."""
+
+    meal_id: str
+    child_id: str
+    child_name: str
+    class_name: str
+    served_at: datetime
+    charged_cents: int
+
+
+@dataclass(frozen=True)
+class LocalSyncFacts:
+    """What the station file alone says about sync (when no runner reports)."""
+
+    pending: int
+    rejected: int
+    pulled_at: datetime | None
+
+
+class DayScope(StrEnum):
+    """Which meals a day summary counts."""
+
+    LINE = "line"
+    """This station's own meals (``station report``)."""
+    SCHOOL = "school"
+    """Every line of the school this station knows of: its own meals and pulled ones."""
+
+
+#: ``served_by_reason`` key of meals served at another line (their reason is not synced).
+OTHER_LINE = "other_line"
+
+
+@dataclass
+class Tally:
+    """Reserved / served / not (yet) shown for one service, overall or for one class."""
+
+    reserved: int = 0
+    served_reserved: int = 0
+    served_unreserved: int = 0
+
+    @property
+    def served(self) -> int:
+        return self.served_reserved + self.served_unreserved
+
+    @property
+    def missing(self) -> int:
+        """Reserved children not served: still expected, or no-shows once the window closed."""
+        return max(self.reserved - self.served_reserved, 0)
+
+
+@dataclass
+class ServiceSummary:
+    """One service of the day, over the summary's scope."""
+
+    service: Service
+    closed: bool
+    """The window is over: ``missing`` children are no-shows, not still expected."""
+    tally: Tally = field(default_factory=Tally)
+    served_by_reason: dict[str, int] = field(default_factory=dict)
+    """Served meals (not voided) by reason code; another line's meals under ``other_line``."""
+    refusals: dict[str, int] = field(default_factory=dict)
+    """Refusals at this station, by reason code (other lines' refusals are not synced)."""
+    charged_cents: int = 0
+    voids: int = 0
+    by_class: dict[str, Tally] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> int:
+        return sum(self.refusals.values())
+
+    @property
+    def active(self) -> bool:
+        """Something happened at the line: a meal, a void or a refusal."""
+        return bool(self.tally.served or self.voids or self.refusals)
+
+
+@dataclass
+class DaySummary:
+    """One business day at a glance, for the F5 screen and ``station report`` alike."""
+
+    day: date
+    station: str
+    scope: DayScope
+    services: list[ServiceSummary]
+    passes_per_slot: list[tuple[time, int]]
+    """Meals served per 10-minute slot (school time), first to last busy slot."""
+
+    def service(self, code: str) -> ServiceSummary | None:
+        return next((s for s in self.services if s.service.code == code), None)

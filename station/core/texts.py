@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from station.core.models import Reason, Verdict, Warning
+from station.core.models import OTHER_LINE, Reason, Verdict, Warning
 from station.core.money import format_euros
 
 REASON_TEXT: dict[Reason, str] = {
@@ -37,6 +37,8 @@ SERVICE_TEXT = {"dejeuner": "déjeuner", "petit_dejeuner": "petit-déjeuner", "d
 
 def reason_label(reason: str) -> str:
     """A stored reason code in French (an unknown code as it is)."""
+    if reason == OTHER_LINE:
+        return "Servi à une autre ligne"
     try:
         return REASON_TEXT[Reason(reason)]
     except ValueError:

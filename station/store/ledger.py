@@ -189,10 +189,14 @@ def log_scan(
     service: str | None,
     child_id: str | None,
     meal_id: str | None,
+    reader: str | None = None,
+    read_at: datetime | None = None,
 ) -> None:
+    """One line of the scan log (every scan, served or refused); ``reader`` and
+    ``read_at`` say which configured reader read the code and when."""
     conn.execute(
         "INSERT INTO scan_log (at, business_date, source, raw, card, status, reason, service,"
-        " child_id, meal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " child_id, meal_id, reader, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             at.isoformat(),
             business_date.isoformat(),
@@ -204,6 +208,8 @@ def log_scan(
             service,
             child_id,
             meal_id,
+            reader,
+            read_at.isoformat() if read_at else None,
         ),
     )
 

@@ -143,7 +143,16 @@ CREATE TABLE scan_log (
 );
 """
 
-MIGRATIONS: tuple[tuple[int, str, str], ...] = ((1, "initial schema", _V1),)
+# Which reader read a scan, and when it read it (the decision time is ``at``).
+_V2 = """
+ALTER TABLE scan_log ADD COLUMN reader TEXT;
+ALTER TABLE scan_log ADD COLUMN read_at TEXT
+"""
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "initial schema", _V1),
+    (2, "scan log: reader and read time", _V2),
+)
 
 
 def _statements(script: str) -> list[str]:

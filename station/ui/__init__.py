@@ -1,5 +1,7 @@
-"""The Textual serving app (DESIGN §2 "ui"): renders verdicts and screens, holds no rules.
+"""The Textual serving app: renders verdicts and screens, holds no rules.
 
-Every decision comes from :class:`station.engine.ServingLine`; every count from
-:mod:`station.store.screens_read`. Built by :func:`station.ui.app.build_app`.
+Every decision comes from :class:`station.engine.ServingLine`; everything a screen shows
+from its read-side companion ``line.views`` (:class:`station.views.LineViews`). Nothing
+here imports ``station.store`` (a layering test checks). Built by
+:func:`station.ui.app.build_app`.
 """

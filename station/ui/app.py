@@ -28,7 +28,6 @@ from station.engine import ServingLine
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.events import ScanEvent
 from station.readers.wedge import KeyWedgeReader
-from station.store import cache, screens_read
 from station.sync.status import SyncStatus
 from station.ui.messages import ReaderFailed, ReaderStatusChanged, ScanReceived, SyncStatusChanged
 from station.ui.screens.day_summary import DaySummaryScreen
@@ -149,7 +148,7 @@ class StationApp(App[None]):
 
     def _can_serve(self) -> bool:
         """The database answers and, when readers are configured, one of them is connected."""
-        self.line.store.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        self.line.views.check_database()
         return not self.reader_states or any(self.reader_states.values())
 
     def on_unmount(self) -> None:
@@ -185,13 +184,13 @@ class StationApp(App[None]):
     # --- messages up ---------------------------------------------------------------------------
 
     def on_scan_received(self, message: ScanReceived) -> None:
-        self._serve(message.event.code, message.event.source)
+        self._serve(message.event)
 
     def on_code_entry_code_submitted(self, message: CodeEntry.CodeSubmitted) -> None:
-        self._serve(message.code, Source.WEDGE)
+        self._serve(ScanEvent(message.code, Source.WEDGE, self.clock.now(), "saisie"))
 
-    def _serve(self, raw: str, source: Source | str) -> None:
-        verdict = self.serving.serve_scan(raw, source)
+    def _serve(self, event: ScanEvent) -> None:
+        verdict = self.serving.serve_event(event)
         self._after_pass()
         if verdict is not None and self.screen is not self.serving:
             self.notify(
@@ -232,8 +231,7 @@ class StationApp(App[None]):
 
     def _local_sync_status(self) -> SyncStatus:
         """Without a runner the file still says what is pending and how old the data is."""
-        with self.line.store.read() as conn:
-            facts = screens_read.local_sync_facts(conn)
+        facts = self.line.views.sync_facts()
         return SyncStatus(
             online=False,
             pending=facts.pending,
@@ -259,8 +257,7 @@ class StationApp(App[None]):
     def action_undo(self) -> None:
         if self.screen is not self.serving:
             return
-        with self.line.store.read() as conn:
-            meal = screens_read.last_meal(conn, self.line.station)
+        meal = self.line.views.last_meal()
         if meal is None:
             self.notify("Aucun passage à annuler sur cette ligne.", severity="warning")
             return
@@ -325,8 +322,7 @@ def build_app(
     ``clock`` defaults to the engine's; ``tz`` to the engine's zone.
     """
     if not school_name:
-        with line.store.read() as conn:
-            school_name = cache.meta(conn, "school_name", "") or ""
+        school_name = line.views.school_name()
     return StationApp(
         line,
         clock=clock or line.clock,

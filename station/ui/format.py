@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from station.core.models import Child, Verdict, Warning
+from station.core.models import Child, Pass, Verdict, Warning
 from station.core.money import format_euros
 from station.core.texts import REASON_TEXT, WARNING_TEXT, reason_label, refusal_text, service_label
-from station.store.screens_read import Pass
 from station.sync.status import SyncStatus
 
 ALLERGY_TEXT = {

@@ -1,7 +1,9 @@
 """F5: the day at a glance for the intendance, and its CSV export.
 
-Counts come from :func:`station.store.screens_read.day_summary`, read in a thread worker
-on its own connection so a long day never freezes the line.
+Counts come from the engine's views (:meth:`station.views.LineViews.day_summary`, every
+line of the school), read in a thread worker on its own connection so a long day never
+freezes the line. F6 writes the same aggregation, same scope, as CSV: the file and the
+screen cannot disagree.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from textual.widgets import Footer, Static
 
 from station.core.clock import Clock
 from station.core.errors import StationError
+from station.core.models import DaySummary
 from station.engine import ServingLine
-from station.report import as_csv, day_report
-from station.store import Store, screens_read
+from station.report import as_csv
 from station.ui.widgets.summary.class_table import ClassTable
 from station.ui.widgets.summary.pass_chart import PassChart
 from station.ui.widgets.summary.service_table import ServiceTable
@@ -44,7 +46,7 @@ class DaySummaryScreen(Screen[None]):
         self.tz = tz
         self.export_dir = export_dir
         self.day: date = line.business_date(clock.now())
-        self.summary: screens_read.DaySummary | None = None
+        self.summary: DaySummary | None = None
         self.exported: Path | None = None
 
     def compose(self) -> ComposeResult:
@@ -65,11 +67,10 @@ class DaySummaryScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="day-summary")
     def load(self) -> None:
         """Count the day (again when a scan arrives while the summary is open)."""
-        with Store(self.line.store.path) as store, store.read() as conn:
-            summary = screens_read.day_summary(conn, self.day, now=self.clock.now(), tz=self.tz)
+        summary = self.line.views.day_summary(self.day, now=self.clock.now())
         self.app.call_from_thread(self._show, summary)
 
-    def _show(self, summary: screens_read.DaySummary) -> None:
+    def _show(self, summary: DaySummary) -> None:
         self.summary = summary
         self.query_one(ServiceTable).show(summary.services)
         self.query_one(PassChart).show(summary.passes_per_slot)
@@ -82,10 +83,9 @@ class DaySummaryScreen(Screen[None]):
     def export(self) -> None:
         target = self.export_dir / f"passages-{self.day.isoformat()}-{self.line.station}.csv"
         try:
-            with Store(self.line.store.path) as store, store.read() as conn:
-                report = day_report(conn, self.day, self.line.station)
+            summary = self.line.views.day_summary(self.day, now=self.clock.now())
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("\ufeff" + as_csv(report), encoding="utf-8")
+            target.write_text("\ufeff" + as_csv(summary), encoding="utf-8")
         except (OSError, StationError) as e:
             self.app.call_from_thread(
                 self.notify, f"Export impossible : {e}", severity="error", timeout=8

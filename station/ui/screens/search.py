@@ -17,7 +17,6 @@ from textual.widgets.option_list import Option
 
 from station.core.models import Child
 from station.engine import ServingLine
-from station.store import cache
 
 MAX_RESULTS = 30
 
@@ -54,8 +53,7 @@ class SearchScreen(ModalScreen[str | None]):
         text = event.value.strip()
         if len(text) < 2:
             return
-        with self.line.store.read() as conn:
-            children = cache.search_children(conn, text, limit=MAX_RESULTS)
+        children = self.line.views.search(text, limit=MAX_RESULTS)
         results.add_options([Option(_label(c), id=c.id) for c in children])
         if children:
             results.highlighted = 0

@@ -21,7 +21,7 @@ from station.core.clock import Clock
 from station.core.errors import StationError
 from station.core.models import Service, Source, Verdict
 from station.engine import ServingLine, VoidResult
-from station.store import screens_read
+from station.readers.events import ScanEvent
 from station.sync.status import SyncStatus
 from station.ui.widgets.serving.code_entry import CodeEntry
 from station.ui.widgets.serving.last_passes import LastPasses
@@ -94,9 +94,9 @@ class ServingScreen(Screen[None]):
         now = self.clock.now()
         day = self.line.business_date(now)
         service = self.current_service()
-        with self.line.store.read() as conn:
-            counters = screens_read.service_counters(conn, day, service.code) if service else None
-            passes = screens_read.last_passes(conn, day)
+        views = self.line.views
+        counters = views.counters(day, service.code) if service else None
+        passes = views.last_passes(day)
         self.query_one(ServiceCountersView).show(counters)
         self.query_one(LastPasses).show(passes, self.tz)
 
@@ -108,10 +108,13 @@ class ServingScreen(Screen[None]):
 
     # --- passes ----------------------------------------------------------------------------
 
-    def serve_scan(self, raw: str, source: Source | str = Source.WEDGE) -> Verdict | None:
-        """One pass of a scanned (or typed) code through the engine; shows the verdict."""
-        kind = source if isinstance(source, Source) else _source(source)
-        return self._pass(lambda: self.line.scan(raw, source=kind))
+    def serve_event(self, event: ScanEvent) -> Verdict | None:
+        """One pass of a read (or typed) code through the engine; shows the verdict."""
+        return self._pass(lambda: self.line.read(event, at=self.clock.now()))
+
+    def serve_scan(self, raw: str, source: Source = Source.WEDGE) -> Verdict | None:
+        """One pass of a code typed or read now (tests, benchmarks); shows the verdict."""
+        return self.serve_event(ScanEvent(raw, source, self.clock.now(), source.value))
 
     def serve_child(self, child_id: str) -> Verdict | None:
         """A manual serve (forgotten card) through the same rules."""
@@ -170,10 +173,3 @@ class ServingScreen(Screen[None]):
     def _back_to_idle(self) -> None:
         self.query_one(VerdictPanel).show_idle()
         self._verdict_timer = None
-
-
-def _source(value: str) -> Source:
-    try:
-        return Source(value)
-    except ValueError:
-        return Source.WEDGE

@@ -14,8 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from station.core.models import LastMeal
 from station.core.money import format_euros
-from station.store.screens_read import LastMeal
 
 DEFAULT_REASON = "erreur d'élève"
 

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
 
-from station.store.screens_read import Pass
+from station.core.models import Pass
 from station.ui.format import pass_line
 
 

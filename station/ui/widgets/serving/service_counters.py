@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from station.store.screens_read import ServiceCounters
+from station.core.models import ServiceCounters
 from station.ui.widgets.repaint import update_in_place
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.table import Table
 from textual.widgets import Static
 
+from station.core.models import ServiceSummary
 from station.core.texts import service_label
-from station.store.screens_read import ServiceSummary
 
 
 class ClassTable(Static):

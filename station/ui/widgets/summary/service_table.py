@@ -8,9 +8,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from station.core.models import ServiceSummary
 from station.core.money import format_euros
 from station.core.texts import reason_label, service_label
-from station.store.screens_read import ServiceSummary
 from station.ui.format import window_text
 
 

@@ -1,0 +1,116 @@
+"""One day, one aggregation: ``station report`` and the F5 screen read the same numbers;
+the engine keeps a reader's event whole; the screens' views read through the engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from station.core.models import DayScope, Source
+from station.engine import ServingLine
+from station.readers.events import ScanEvent
+from station.report import as_csv, to_json
+from station.store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=PARIS)
+DAY = NOON.date()
+
+
+def pull_meal_of_another_line(line: ServingLine, *, meal_id: str, child_id: str) -> None:
+    """What the portal's feed says about a meal served at ``ligne-2``."""
+    change = {
+        "seq": 10_000,
+        "kind": "meal",
+        "key": meal_id,
+        "data": {
+            "child_id": child_id,
+            "station": "ligne-2",
+            "service": "dejeuner",
+            "business_date": DAY.isoformat(),
+            "served_at": (NOON - timedelta(minutes=3)).isoformat(),
+            "charged_cents": 415,
+        },
+    }
+    line.store.apply_page([change], 10_000, "ligne-1", NOON.isoformat())
+
+
+def report(config_path: Path, form: str, scope: DayScope) -> str:
+    """``station report`` run as a user would, its standard output."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "station.cli", "--config", str(config_path), "report"),
+            *("--day", DAY.isoformat(), "--format", form, "--scope", scope.value),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_line_scope_counts_this_line_and_school_scope_adds_the_other_lines(
+    line: ServingLine,
+) -> None:
+    assert line.scan("1849-00001").served  # reserved, 4,15 €
+    assert not line.scan("1849-00002").served  # no reservation
+    pull_meal_of_another_line(line, meal_id="0193remote", child_id="C0006")
+
+    mine = line.views.day_summary(DAY, now=NOON, scope=DayScope.LINE).service("dejeuner")
+    every = line.views.day_summary(DAY, now=NOON, scope=DayScope.SCHOOL).service("dejeuner")
+    assert mine is not None and every is not None
+    assert (mine.tally.served, mine.charged_cents) == (1, 415)
+    assert mine.served_by_reason == {"reserved": 1}
+    assert (every.tally.served, every.charged_cents) == (2, 830)
+    assert every.served_by_reason == {"reserved": 1, "other_line": 1}
+    assert mine.refusals == every.refusals == {"no_reservation": 1}
+    assert mine.tally.reserved == every.tally.reserved == 5
+
+
+def test_the_report_command_prints_the_same_numbers_as_the_screen_for_each_scope(
+    line: ServingLine, config_path: Path
+) -> None:
+    assert line.scan("1849-00001").served
+    assert line.scan("1849-00005").served
+    line.void(line.views.last_meal().meal_id, reason="erreur")  # type: ignore[union-attr]
+    pull_meal_of_another_line(line, meal_id="0193remote", child_id="C0006")
+    for scope in DayScope:
+        shown = line.views.day_summary(DAY, now=NOON, scope=scope)
+        assert json.loads(report(config_path, "json", scope)) == to_json(shown)
+        csv = report(config_path, "csv", scope)
+        assert csv.lstrip("\ufeff").replace("\r\n", "\n") == as_csv(shown).replace("\r\n", "\n")
+    lunch = to_json(line.views.day_summary(DAY, now=NOON, scope=DayScope.LINE))["services"]
+    assert lunch["dejeuner"]["voids"] == 1 and lunch["dejeuner"]["served"] == 1
+
+
+def test_a_readers_event_reaches_the_scan_log_whole(line: ServingLine, db_path: Path) -> None:
+    read_at = NOON - timedelta(milliseconds=180)
+    event = ScanEvent(" 1849-00001\r", Source.SERIAL, read_at, "douchette-entree")
+    verdict = line.read(event, at=NOON)
+    assert verdict.served and verdict.scanned_at == NOON
+    with Store(db_path) as store, store.read() as conn:
+        row = conn.execute("SELECT source, reader, read_at, at FROM scan_log").fetchone()
+    assert row["source"] == "serial"
+    assert row["reader"] == "douchette-entree"
+    assert datetime.fromisoformat(row["read_at"]) == read_at
+    assert datetime.fromisoformat(row["at"]) == NOON
+
+
+def test_views_answer_what_the_serving_screen_shows(line: ServingLine) -> None:
+    line.scan("1849-00001")
+    line.scan("garbage")
+    views = line.views
+    counters = views.counters(DAY, "dejeuner")
+    assert (counters.served, counters.reserved, counters.expected) == (1, 5, 4)
+    assert [(p.status, p.reason) for p in views.last_passes(DAY)] == [
+        ("refused", "unreadable"),
+        ("served", "reserved"),
+    ]
+    last = views.last_meal()
+    assert last is not None and last.child_id == "C0001"
+    assert {c.id for c in views.search("RESERVE")} == {"C0001", "C0006"}
+    assert views.sync_facts().pending == 1
+    views.check_database()
