@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, time
 from typing import Any
 
+from station.core import names
 from station.core.models import (
     Card,
     CardStatus,
@@ -119,15 +120,14 @@ def children_count(conn: sqlite3.Connection) -> int:
 
 
 def search_children(conn: sqlite3.Connection, text: str, limit: int = 20) -> list[Child]:
-    """Children whose last or first name starts with ``text`` (case-insensitive)."""
-    pattern = text.strip().replace("%", "").replace("_", "") + "%"
+    """Children whose names match ``text`` (case, accents and word order ignored), in
+    French alphabetical order (:mod:`station.core.names`)."""
+    conn.create_function("name_matches", 3, names.name_matches, deterministic=True)
     rows = conn.execute(
-        "SELECT * FROM children WHERE last_name LIKE ?1 OR first_name LIKE ?1 "
-        "OR (last_name || ' ' || first_name) LIKE ?1 "
-        "ORDER BY last_name, first_name LIMIT ?2",
-        (pattern, limit),
-    )
-    return [child_from_row(r) for r in rows]
+        "SELECT * FROM children WHERE name_matches(?1, last_name, first_name)", (text,)
+    ).fetchall()
+    rows.sort(key=lambda r: names.sort_key(r["last_name"], r["first_name"]))
+    return [child_from_row(r) for r in rows[:limit]]
 
 
 # --- applying pulled changes -------------------------------------------------------------

@@ -94,7 +94,10 @@ def day_summary(
         summary.served_by_reason[reason] = summary.served_by_reason.get(reason, 0) + 1
         summary.charged_cents += int(row["charged_cents"] or 0)
         at = datetime.fromisoformat(row["served_at"]).astimezone(tz)
-        slots[at.time().replace(minute=at.minute - at.minute % slot_minutes, second=0)] += 1
+        slot = at.time().replace(
+            minute=at.minute - at.minute % slot_minutes, second=0, microsecond=0
+        )
+        slots[slot] += 1
 
     for row in conn.execute(
         "SELECT service, reason, COUNT(*) AS n FROM scan_log"

@@ -114,3 +114,25 @@ def test_views_answer_what_the_serving_screen_shows(line: ServingLine) -> None:
     assert {c.id for c in views.search("RESERVE")} == {"C0001", "C0006"}
     assert views.sync_facts().pending == 1
     views.check_database()
+
+
+def test_passes_per_slot_groups_meals_served_with_milliseconds(line: ServingLine) -> None:
+    # Three children in one minute, each pass carrying milliseconds, as a real clock gives.
+    for n, code in enumerate(("1849-00001", "1849-00005", "1849-00006")):
+        at = NOON + timedelta(minutes=1, seconds=n * 7, microseconds=123_456 * (n + 1))
+        assert line.scan(code, at=at).served
+    assert line.scan("1849-00007", at=NOON + timedelta(minutes=12, microseconds=987_000)).served
+    summary = line.views.day_summary(DAY, now=NOON + timedelta(hours=1))
+    assert [(f"{t:%H:%M}", n) for t, n in summary.passes_per_slot] == [
+        ("12:00", 3),
+        ("12:10", 1),
+    ]
+
+
+def test_name_search_folds_case_and_accents_and_sorts_the_french_way(line: ServingLine) -> None:
+    found = line.views.search("reserve r")
+    assert [(c.last_name, c.first_name) for c in found] == [
+        ("RESERVE", "Rémi"),
+        ("RESERVE", "Rose"),
+    ]
+    assert [c.id for c in line.views.search("ines interne")] == ["C0007"]
