@@ -6,10 +6,14 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cantine_harness.demo import SERVICE_NOTE, DemoStation, demo_station
+from station import logs
 from station.cli.run import station_app
 from station.core.config import StationConfig
+
+if TYPE_CHECKING:
+    from cantine_harness.demo import DemoStation
 
 NAME = "demo"
 HELP = "démonstration sans matériel : portail local, collège fictif, poste synchronisé"
@@ -42,6 +46,10 @@ def describe(demo: DemoStation) -> str:
 
 
 def run(args: argparse.Namespace, config: StationConfig | None) -> int:
+    # The harness brings the portal (SQLAlchemy, Alembic): loaded for the demo only, so
+    # every other station command starts without them.
+    from cantine_harness.demo import SERVICE_NOTE, demo_station
+
     print("Préparation de la démo (portail local, collège fictif, synchronisation)…", flush=True)
     with tempfile.TemporaryDirectory(prefix="cantine-demo-") as tmp:
         with demo_station(Path(tmp), pupils=args.pupils, seed=args.seed) as demo:
@@ -52,9 +60,12 @@ def run(args: argparse.Namespace, config: StationConfig | None) -> int:
                 print("station demo : un terminal interactif est nécessaire pour l'écran.")
                 return 2
             input("\nEntrée pour ouvrir le poste de service… ")
-            app = station_app(demo.config, export_dir=Path.cwd(), service_note=SERVICE_NOTE)
+            # The day's CSV exports stay in the demo's folder, erased with it.
+            exports = Path(tmp) / "exports"
+            app = station_app(demo.config, export_dir=exports, service_note=SERVICE_NOTE)
             try:
-                app.run()
+                with logs.off_the_screen(Path(tmp) / "station.log"):
+                    app.run()
             finally:
                 app.line.store.close()
         print("Démo terminée : portail arrêté, données temporaires effacées.")

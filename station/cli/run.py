@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from station import logs
 from station.cli.common import open_line, school_zone
 from station.core.config import ReaderConfig, StationConfig
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
@@ -63,7 +64,8 @@ def station_app(
 def run(args: argparse.Namespace, config: StationConfig) -> int:
     app = station_app(config, export_dir=Path(args.export_dir))
     try:
-        app.run()
+        with logs.off_the_screen(config.station.database.parent / "station.log"):
+            app.run()
     finally:
         app.line.store.close()
     return 0

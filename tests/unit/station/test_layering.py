@@ -123,3 +123,18 @@ def test_the_import_scan_sees_every_form_of_import() -> None:
     names = set(imported_names(source))
     assert {"station.store.cache", "station.store", "station.store.Store"} <= names
     assert not any(n.endswith("local") for n in names)
+
+
+def test_station_commands_start_without_loading_the_portal() -> None:
+    # Every command module is imported to build the parser; only ``station demo`` may
+    # bring SQLAlchemy and Alembic in, and only when it runs.
+    code = (
+        "import json, sys, station.cli\n"
+        "station.cli.build_parser()\n"
+        "print(json.dumps([m for m in ('sqlalchemy', 'alembic', 'portal_sync_api',"
+        " 'cantine_harness') if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
