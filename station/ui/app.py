@@ -23,7 +23,6 @@ from station import watchdog
 from station.core.clock import Clock
 from station.core.errors import ReaderError
 from station.core.models import Source
-from station.core.texts import verdict_line
 from station.engine import ServingLine
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.events import ScanEvent
@@ -101,6 +100,7 @@ class StationApp(App[None]):
         self.sync_status: SyncStatus | None = None
         self.router: WedgeKeyRouter | None = None
         self._local_sync_due = False
+        self._interrupted_search = ""
         self.ready_at: float | None = None
         """``perf_counter`` once the serving screen is drawn (start-to-ready benchmark)."""
         self.serving = ServingScreen(
@@ -190,15 +190,15 @@ class StationApp(App[None]):
         self._serve(ScanEvent(message.code, Source.WEDGE, self.clock.now(), "saisie"))
 
     def _serve(self, event: ScanEvent) -> None:
-        verdict = self.serving.serve_event(event)
+        # A scan always brings the full verdict to the front: whatever dialog or screen was
+        # open (search, undo, quit, day summary) is closed unanswered, so its question can
+        # never be confirmed by a scanner or point at a pass that is no longer the last.
+        while self.screen is not self.serving and len(self.screen_stack) > 1:
+            if isinstance(self.screen, SearchScreen):
+                self._interrupted_search = self.screen.text  # F2 resumes the typing
+            self.pop_screen()
+        self.serving.serve_event(event)
         self._after_pass()
-        if verdict is not None and self.screen is not self.serving:
-            self.notify(
-                verdict_line(verdict, self.tz),
-                title="SERVI" if verdict.served else "REFUSÉ",
-                severity="information" if verdict.served else "error",
-                timeout=6,
-            )
 
     def _after_pass(self) -> None:
         if self.sync is None and not self._local_sync_due:
@@ -206,8 +206,6 @@ class StationApp(App[None]):
             # verdict is on screen, not before.
             self._local_sync_due = True
             self.call_after_refresh(self._show_local_sync)
-        if isinstance(self.screen, DaySummaryScreen):
-            self.screen.load()
 
     def _show_local_sync(self) -> None:
         self._local_sync_due = False
@@ -247,7 +245,8 @@ class StationApp(App[None]):
 
     def action_search(self) -> None:
         if self.screen is self.serving:
-            self.push_screen(SearchScreen(self.line), self._serve_child)
+            text, self._interrupted_search = self._interrupted_search, ""
+            self.push_screen(SearchScreen(self.line, text), self._serve_child)
 
     def _serve_child(self, child_id: str | None) -> None:
         if child_id:

@@ -36,21 +36,31 @@ class SearchScreen(ModalScreen[str | None]):
         Binding("up", "move(-1)", "Précédent", show=False),
     ]
 
-    def __init__(self, line: ServingLine) -> None:
+    def __init__(self, line: ServingLine, text: str = "") -> None:
         super().__init__()
         self.line = line
+        self.text = text
+        """What was typed when a scan interrupted the search: F2 resumes with it."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
             yield Static("Élève sans carte — tapez le début du nom", id="search-title")
-            yield Input(placeholder="Nom ou prénom", id="search-name")
+            yield Input(self.text, placeholder="Nom ou prénom", id="search-name")
             yield OptionList(id="search-results")
             yield Static("Entrée : servir l'élève choisi · ↑↓ : choisir · Échap : retour")
 
+    def on_mount(self) -> None:
+        if self.text:
+            self._show_matches(self.text)
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        self.text = event.value
+        self._show_matches(event.value)
+
+    def _show_matches(self, typed: str) -> None:
         results = self.query_one(OptionList)
         results.clear_options()
-        text = event.value.strip()
+        text = typed.strip()
         if len(text) < 2:
             return
         children = self.line.views.search(text, limit=MAX_RESULTS)

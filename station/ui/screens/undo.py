@@ -21,7 +21,11 @@ DEFAULT_REASON = "erreur d'élève"
 
 
 class UndoScreen(ModalScreen[str | None]):
-    """« Annuler le passage de … ? » — Entrée confirms with the typed reason, Échap cancels."""
+    """« Annuler le passage de … ? » — Entrée confirms with the typed reason, Échap cancels.
+
+    The dialog names the pass it targets; a new scan closes it unanswered (the app brings
+    the new verdict to the front), so it never undoes a pass other than the one shown.
+    """
 
     CSS_PATH = "../styles/undo.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Ne pas annuler")]
@@ -36,7 +40,7 @@ class UndoScreen(ModalScreen[str | None]):
         at = meal.served_at.astimezone(self.tz)
         who = f"{meal.child_name} ({meal.class_name})" if meal.class_name else meal.child_name
         with Vertical(id="undo-box"):
-            yield Static("Annuler le dernier passage ?", id="undo-title")
+            yield Static(f"Annuler le passage de {meal.child_name} ?", id="undo-title")
             yield Static(
                 f"{who} — servi à {at:%H:%M} — {format_euros(meal.charged_cents)} remboursés",
                 id="undo-meal",

@@ -187,7 +187,7 @@ async def test_f2_finds_a_child_by_name_and_serves_them_manually(app: StationApp
         assert "Alix ALLERGIQUE" in flat(app)
 
 
-async def test_a_scan_while_staff_type_a_name_is_served_and_leaves_the_name_alone(
+async def test_a_scan_while_staff_type_a_name_shows_its_verdict_and_f2_resumes_the_name(
     app: StationApp,
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
@@ -195,12 +195,18 @@ async def test_a_scan_while_staff_type_a_name_is_served_and_leaves_the_name_alon
         await pilot.pause()
         await type_slowly(pilot, "RES")
         await burst(app, pilot, "1849-00001")
-        name = app.screen.query_one("#search-name", Input)
-        assert isinstance(app.screen, SearchScreen)
-        assert name.value == "RES"
+        await pilot.pause()
+        assert app.screen is app.serving  # the verdict in front, not behind the dialog
         verdict = app.serving.last_verdict
         assert verdict is not None and verdict.served and verdict.child is not None
         assert verdict.child.id == "C0001"
+        assert state(app) == "-served"
+        assert "Rémi RESERVE" in widget_text(app, "#verdict")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        name = app.screen.query_one("#search-name", Input)
+        assert name.value == "RES"  # the name typed before the scan is not lost
         await type_slowly(pilot, "E")  # typing goes on where it was
         assert name.value == "RESE"
 
@@ -322,15 +328,18 @@ async def test_the_sync_line_turns_to_a_warning_when_the_portal_goes_away_and_ba
     assert sync.stopped
 
 
-async def test_a_scan_on_the_day_summary_is_served_and_announced(app: StationApp) -> None:
+async def test_a_scan_on_the_day_summary_brings_the_verdict_to_the_front(
+    app: StationApp,
+) -> None:
     async with app.run_test(size=(128, 40)) as pilot:
         await pilot.press("f5")
         await pilot.pause()
-        await reader_scan(app, pilot, "1849-00001")
         assert isinstance(app.screen, DaySummaryScreen)
+        await reader_scan(app, pilot, "1849-00001")
+        await pilot.pause()
+        assert app.screen is app.serving
         assert app.serving.last_verdict is not None and app.serving.last_verdict.served
-        toasts = [n.message for n in app._notifications]
-        assert "SERVI — Réservé — RESERVE Rémi (6B) — 4,15 €, solde 45,85 €" in toasts
+        assert "Rémi RESERVE" in widget_text(app, "#verdict")
 
 
 async def test_leaving_asks_for_confirmation(app: StationApp) -> None:
@@ -345,3 +354,39 @@ async def test_leaving_asks_for_confirmation(app: StationApp) -> None:
         await type_slowly(pilot, "o")
         assert app.return_code == 0
         assert not app.is_running
+
+
+async def test_a_scanner_burst_on_the_quit_dialog_never_answers_it(app: StationApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f10")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitConfirmScreen)
+        app.screen.query_one("#quit-yes").focus()  # even with « Quitter » under the cursor
+        await burst(app, pilot, "1849-00001")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert app.screen is app.serving
+        verdict = app.serving.last_verdict
+        assert verdict is not None and verdict.served
+
+
+async def test_the_undo_dialog_names_its_pass_and_a_new_scan_closes_it_unanswered(
+    app: StationApp, line: ServingLine
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        first = app.serving.last_verdict
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, UndoScreen)
+        assert "Annuler le passage de RESERVE Rémi ?" in flat(app)
+        await reader_scan(app, pilot, "1849-00006")  # the next pupil arrives
+        await pilot.pause()
+        assert app.screen is app.serving
+        second = app.serving.last_verdict
+        assert second is not None and second.child is not None and second.child.id == "C0006"
+        await pilot.press("enter")  # an Enter meant for the old dialog voids nothing
+        await pilot.pause()
+        with Store(line.store.path) as store, store.read() as conn:
+            assert conn.execute("SELECT COUNT(*) FROM voids").fetchone()[0] == 0
+        assert first is not None and first.meal_id is not None
