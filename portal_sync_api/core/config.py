@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from portal_sync_api.errors import DataError
 
 DEFAULT_DATABASE_URL = "sqlite:///portal.db"
 
@@ -36,9 +38,69 @@ class Settings:
 
     #: SQLAlchemy URL of the portal database (``PORTAL_DATABASE_URL``).
     database_url: str = DEFAULT_DATABASE_URL
+    #: Base URL people reach the portal at, used in the links of e-mails
+    #: (``PORTAL_PUBLIC_URL``, no trailing slash).
+    public_url: str = "http://127.0.0.1:8000"
+    #: SMTP server of outgoing mail (``PORTAL_SMTP_HOST``); when set, mails go there.
+    smtp_host: str | None = None
+    #: Its port (``PORTAL_SMTP_PORT``): 587 for STARTTLS, 465 for TLS, 25 for none.
+    smtp_port: int = 587
+    #: ``starttls`` (default), ``tls`` (implicit, port 465) or ``none`` (loopback relays
+    #: only) (``PORTAL_SMTP_SECURITY``).
+    smtp_security: str = "starttls"
+    #: Login on the SMTP server, if it asks for one (``PORTAL_SMTP_USER``).
+    smtp_user: str | None = None
+    #: Its password (``PORTAL_SMTP_PASSWORD``).
+    smtp_password: str | None = field(default=None, repr=False)  # never in a log line
+    #: PEM file of the authorities trusted for the SMTP server's certificate, instead of
+    #: the system's (``PORTAL_SMTP_CA_FILE``; an internal relay with its own CA).
+    smtp_ca_file: str | None = None
+    #: ``From`` of every mail (``PORTAL_MAIL_FROM``), e.g.
+    #: ``Restauration scolaire <cantine@college.fr>``.
+    mail_from: str = "cantine@localhost"
+    #: Folder where each mail is written as an ``.eml`` file when no SMTP host is set
+    #: (``PORTAL_MAIL_DIR``; the demo's sink).
+    mail_dir: str | None = None
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
-        """Settings from an explicit URL, else ``PORTAL_DATABASE_URL``, else the default."""
+        """Settings from an explicit URL, else ``PORTAL_DATABASE_URL``, else the default;
+        the other fields from their ``PORTAL_*`` variables (empty means unset)."""
         url = database_url or os.environ.get("PORTAL_DATABASE_URL") or DEFAULT_DATABASE_URL
-        return cls(database_url=normalize_database_url(url))
+        return cls(
+            database_url=normalize_database_url(url),
+            public_url=(_env("PORTAL_PUBLIC_URL") or cls.public_url).rstrip("/"),
+            smtp_host=_env("PORTAL_SMTP_HOST"),
+            smtp_port=_env_port("PORTAL_SMTP_PORT", cls.smtp_port),
+            smtp_security=_env_choice("PORTAL_SMTP_SECURITY", SMTP_SECURITY, cls.smtp_security),
+            smtp_user=_env("PORTAL_SMTP_USER"),
+            smtp_password=_env("PORTAL_SMTP_PASSWORD"),
+            smtp_ca_file=_env("PORTAL_SMTP_CA_FILE"),
+            mail_from=_env("PORTAL_MAIL_FROM") or cls.mail_from,
+            mail_dir=_env("PORTAL_MAIL_DIR"),
+        )
+
+
+#: Accepted values of ``PORTAL_SMTP_SECURITY``.
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _env_port(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise DataError(name, f"port invalide: {value!r}")
+    return int(value)
+
+
+def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (_env(name) or default).lower()
+    if value not in choices:
+        raise DataError(name, f"{value!r} n'est pas une valeur permise ({', '.join(choices)})")
+    return value
