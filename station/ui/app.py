@@ -61,10 +61,11 @@ class StationApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012 (typed so by Textual)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "search", "Élève sans carte"),
-        Binding("f3", "undo", "Annuler dernier"),
-        Binding("f5", "summary", "Bilan du jour"),
-        Binding("f9", "sync_now", "Synchroniser"),
+        # Short labels: at 80 columns the footer must still show « Quitter ».
+        Binding("f2", "search", "Sans carte"),
+        Binding("f3", "undo", "Annuler passage"),
+        Binding("f5", "summary", "Bilan"),
+        Binding("f9", "sync_now", "Synchro"),
         Binding("f10", "quit", "Quitter"),
         Binding("ctrl+q", "quit", "Quitter", show=False, priority=True),
         Binding("ctrl+c", "quit", "Quitter", show=False, priority=True),

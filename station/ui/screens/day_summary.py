@@ -51,7 +51,8 @@ class DaySummaryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"Bilan du {self.day:%d/%m/%Y} — ligne {self.line.station}", id="summary-title"
+            f"Bilan du {self.day:%d/%m/%Y} — toutes les lignes (vu du poste {self.line.station})",
+            id="summary-title",
         )
         with VerticalScroll(id="summary-body"):
             yield ServiceTable("Calcul en cours…", id="summary-services")

@@ -390,3 +390,22 @@ async def test_the_undo_dialog_names_its_pass_and_a_new_scan_closes_it_unanswere
         with Store(line.store.path) as store, store.read() as conn:
             assert conn.execute("SELECT COUNT(*) FROM voids").fetchone()[0] == 0
         assert first is not None and first.meal_id is not None
+
+
+async def test_two_identical_refusals_in_a_row_still_look_like_two_reads(
+    app: StationApp, clock: FixedClock
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "garbage")
+        panel = app.serving.query_one(VerdictPanel)
+        first = widget_text(app, "#verdict")
+        assert panel.has_class("-flash")
+        assert "Lecture n° 1 à 12:00:00" in first
+        await pilot.pause(0.6)
+        assert not panel.has_class("-flash")  # the flash ends by itself
+        clock.advance(seconds=2)
+        await reader_scan(app, pilot, "garbage")
+        second = widget_text(app, "#verdict")
+        assert panel.has_class("-flash")
+        assert "Lecture n° 2 à 12:00:02" in second
+        assert first != second

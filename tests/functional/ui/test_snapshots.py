@@ -19,6 +19,7 @@ from station.engine import ServingLine
 from station.readers.events import ScanEvent
 from station.ui.app import StationApp, build_app
 from station.ui.messages import ScanReceived
+from station.ui.widgets.serving.verdict_panel import FLASH_SECONDS
 from tests.functional.ui.conftest import at
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((128, 40), id="128x40")]
@@ -33,7 +34,7 @@ def scans(*codes: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             app.post_message(ScanReceived(ScanEvent(code, Source.SERIAL, app.clock.now(), "d")))
             await pilot.pause()
             app.clock.advance(minutes=1)  # type: ignore[attr-defined]
-        await pilot.pause()
+        await pilot.pause(FLASH_SECONDS + 0.2)  # the frame's flash is over: a stable picture
 
     return run_before
 

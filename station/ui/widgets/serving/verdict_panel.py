@@ -6,6 +6,7 @@ The serving screen calls :meth:`VerdictPanel.show_verdict`; the panel only draws
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from textual.app import ComposeResult
@@ -21,7 +22,10 @@ from station.ui.widgets.serving.alert_badges import AlertBadges
 from station.ui.widgets.serving.child_photo import ChildPhoto
 from station.ui.widgets.serving.verdict_banner import VerdictBanner
 
-_STATES = ("-idle", "-served", "-warning", "-refused", "-voided", "-error")
+_STATES = ("-idle", "-served", "-warning", "-refused", "-voided", "-error", "-flash")
+# How long the frame flashes when a verdict arrives: two identical refusals in a row must
+# still look like two reads.
+FLASH_SECONDS = 0.4
 # Warnings that turn a served verdict orange: staff must look before handing the tray.
 _ORANGE = {Warning.LOW_BALANCE, Warning.ALLERGY, Warning.NO_TARIFF}
 
@@ -38,6 +42,8 @@ class VerdictPanel(Vertical):
         super().__init__(id=id)
         self.state = "-idle"
         self._texts: dict[str, str] = {}
+        self.reads = 0
+        """Verdicts shown since the app started: the « lecture n° » staff see change."""
 
     def compose(self) -> ComposeResult:
         yield VerdictBanner(id="verdict-word")
@@ -49,16 +55,29 @@ class VerdictPanel(Vertical):
                 yield Static(id="verdict-class")
                 yield AlertBadges(id="verdict-badges")
                 yield Static(id="verdict-money")
+        yield Static(id="verdict-stamp")
 
     def on_mount(self) -> None:
         self.show_idle()
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: str, *, flash: bool = False) -> None:
         # One restyle of the panel's subtree per change (each class call is one), none
         # when the state stays the same: restyling is most of the time to screen.
-        if state != self.state or not self.has_class(state):
-            self.set_classes([c for c in self.classes if c not in _STATES] + [state])
+        if flash or state != self.state or not self.has_class(state):
+            extra = ["-flash"] if flash else []
+            self.set_classes([c for c in self.classes if c not in _STATES] + [state, *extra])
         self.state = state
+        if flash:
+            self.set_timer(FLASH_SECONDS, self._end_flash)
+
+    def _end_flash(self) -> None:
+        self.remove_class("-flash")
+
+    def _stamp(self, at: datetime | None, tz: ZoneInfo) -> None:
+        """« Lecture n° 12 à 12:04:31 »: a new read always changes the panel."""
+        self.reads += 1
+        when = f" à {at.astimezone(tz):%H:%M:%S}" if at is not None else ""
+        self._text("verdict-stamp", f"Lecture n° {self.reads}{when}")
 
     def _text(self, widget_id: str, text: str) -> None:
         if self._texts.get(widget_id) == text:
@@ -75,6 +94,7 @@ class VerdictPanel(Vertical):
 
     def show_idle(self, hint: str = "Présentez la carte") -> None:
         self._set_state("-idle")
+        self._text("verdict-stamp", "")
         self.query_one(VerdictBanner).show("")
         self._text("verdict-reason", hint)
         self._who(None, "", "")
@@ -87,7 +107,8 @@ class VerdictPanel(Vertical):
             state = "-warning"
         else:
             state = "-served"
-        self._set_state(state)
+        self._set_state(state, flash=True)
+        self._stamp(verdict.scanned_at, tz)
         self.query_one(VerdictBanner).show("SERVI" if verdict.served else "REFUSÉ")
         self._text("verdict-reason", verdict_headline(verdict, tz))
         child = verdict.child
@@ -110,7 +131,7 @@ class VerdictPanel(Vertical):
         self._text("verdict-money", f"Solde après : {format_euros(result.balance_cents)}")
 
     def show_error(self, title: str, message: str) -> None:
-        self._set_state("-error")
+        self._set_state("-error", flash=True)
         self.query_one(VerdictBanner).show("ERREUR")
         self._text("verdict-reason", f"{title} : {message}")
         self._who(None, "", "")
