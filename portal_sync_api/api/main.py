@@ -12,6 +12,7 @@ from portal_sync_api.api import errors
 from portal_sync_api.api.routes import children, families, health, schools, sync
 from portal_sync_api.core.config import Settings
 from portal_sync_api.core.db import make_engine, make_sessionmaker
+from portal_sync_api.mail.lifespan import mail_lifespan
 from portal_sync_api.schemas import MealBatchIn
 
 
@@ -23,6 +24,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         title="Portail cantine — API de synchronisation",
         version=__version__,
         description="Stations, familles et intendance (voir docs/sync-protocol.md).",
+        lifespan=mail_lifespan(settings),  # the mail sender thread, when mail can go out
     )
     engine = make_engine(settings.database_url)
     app.state.engine = engine

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from portal_sync_api.core.db import make_engine
+from portal_sync_api.mail import models as _mail_models  # noqa: F401  (its tables in Base)
 from portal_sync_api.models import Base
 
 config = context.config

@@ -1,0 +1,29 @@
+"""The FastAPI lifespan hook that runs the mail sender beside the web app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from portal_sync_api.core.config import Settings
+from portal_sync_api.mail.sender import start_sender
+
+
+def mail_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan starting a sender thread on ``app.state.engine`` when a transport is
+    configured, and stopping it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        thread = start_sender(app.state.engine, settings)
+        try:
+            yield
+        finally:
+            if thread is not None:
+                # Off the event loop: the thread may be finishing an SMTP exchange.
+                await asyncio.to_thread(thread.stop)
+
+    return lifespan
