@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal_sync_api.core.config import Settings
@@ -86,6 +87,16 @@ def _parser() -> argparse.ArgumentParser:
     station_create.add_argument("--school", required=True, metavar="CODE")
     station_create.add_argument("--name", required=True)
 
+    mail = commands.add_parser("mail", help="e-mails").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    mail_send = mail.add_parser(
+        "send",
+        parents=[common],
+        help="envoyer les e-mails en attente (code 1 si un envoi a échoué)",
+    )
+    mail_send.add_argument("--loop", action="store_true", help="continuer à envoyer jusqu'à Ctrl-C")
+
     user = commands.add_parser("user", help="utilisateurs").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -129,6 +140,32 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
 
     uvicorn.run(create_app(url), host=host, port=port, log_level="info")
     return 0
+
+
+def _mail_send(engine: Engine, url: str, *, loop: bool) -> int:
+    import logging
+    import threading
+
+    from portal_sync_api.mail.sender import Sender, run_sender
+    from portal_sync_api.mail.transports import transport_from_settings
+
+    settings = Settings.from_env(url)
+    transport = transport_from_settings(settings)
+    if transport is None:
+        raise DataError("PORTAL_SMTP_HOST", "aucun envoi configuré (ni SMTP ni PORTAL_MAIL_DIR)")
+    sender = Sender(engine, transport, mail_from=settings.mail_from)
+    if loop:
+        # One line per mail sent or retried (row ids only), as serve's log has.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        run_sender(sender, threading.Event())  # until Ctrl-C
+        return 0
+    report = sender.deliver_due()
+    print(
+        f"e-mails: {report.sent} envoyé(s), {report.retrying} à réessayer plus tard, "
+        f"{report.failed} abandonné(s)",
+        file=sys.stderr,
+    )
+    return 0 if report.ok else 1
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) -> int:
@@ -175,6 +212,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             with session_scope(engine) as session:
                 token = create_station(session, school_code=args.school, name=args.name)
             print(token)
+        elif args.command == "mail":
+            return _mail_send(engine, url, loop=args.loop)
         elif args.command == "user":
             with session_scope(engine) as session:
                 token = create_user(
