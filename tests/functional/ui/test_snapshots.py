@@ -1,4 +1,4 @@
-"""SVG snapshots of the verdict states and the day summary, at 80×24 and 128×40.
+"""SVG snapshots of the verdict states and the day summary, at 80×24, 128×40 and 200×50.
 
 A FixedClock and a seeded database make every pixel deterministic. Refresh after an
 intended change with ``pytest tests/functional/ui/test_snapshots.py --snapshot-update``.
@@ -22,7 +22,11 @@ from station.ui.messages import ScanReceived
 from station.ui.widgets.serving.verdict_panel import FLASH_SECONDS
 from tests.functional.ui.conftest import at
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((128, 40), id="128x40")]
+SIZES = [
+    pytest.param((80, 24), id="80x24"),
+    pytest.param((128, 40), id="128x40"),
+    pytest.param((200, 50), id="200x50"),
+]
 SnapCompare = Callable[..., bool]
 
 

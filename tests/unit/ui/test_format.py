@@ -52,3 +52,12 @@ def test_block_letters_are_three_rows_at_scale_one_and_six_at_scale_two() -> Non
     assert len(big_text("SERVI")) == 3
     assert len(big_text("REFUSÉ", 2)) == 6
     assert all(len(row) == big_width("REFUSÉ", 2) for row in big_text("REFUSÉ", 2))
+
+
+def test_the_verdict_word_grows_with_the_terminal() -> None:
+    from station.ui.widgets.serving.verdict_banner import big_text, fit_scale
+
+    small, medium, large = fit_scale(50, 24), fit_scale(84, 40), fit_scale(130, 50)
+    assert (small, medium, large) == (1, 2, 3)
+    assert len(big_text("REFUSÉ", large)) == 9  # rows on screen
+    assert fit_scale(10, 24) == 0  # too narrow: one bold line instead
