@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -109,6 +109,7 @@ def portal_database(*, postgres: bool = False, directory: Path | None = None) ->
 
 def clear_database(database_url: str) -> None:
     """Empty every portal table (keeps the schema): a fast reset between tests."""
+    from portal_sync_api.mail import models as _mail_models  # noqa: F401  (its table in Base)
     from portal_sync_api.models import Base
 
     engine = make_engine(database_url)
@@ -149,13 +150,15 @@ def running_portal(
     migrate_first: bool = True,
     log: Path | None = None,
     port: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[PortalProcess]:
     """Start ``portal-sync-api --db URL serve`` on a free loopback port, wait until
     ``/healthz`` answers ok, yield it, and stop it (SIGTERM, then SIGKILL).
 
     Without ``database_url`` a temp SQLite database is created and removed afterwards;
     without ``log`` the portal's output goes to a temporary file; without ``port`` a free
-    one is picked (and another tried if it was taken before the portal bound it). A portal
+    one is picked (and another tried if it was taken before the portal bound it); ``env``
+    is added to the portal's environment (``PORTAL_SMTP_HOST``…). A portal
     that exits at start raises ``RuntimeError``, one that never answers ``TimeoutError``.
     """
     with contextlib.ExitStack() as stack:
@@ -179,6 +182,7 @@ def running_portal(
                 ],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **env} if env else None,
             )
             portal = PortalProcess(f"http://127.0.0.1:{port}", database_url, process, log)
             try:
