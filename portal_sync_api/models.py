@@ -191,12 +191,76 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(16))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
     family_id: Mapped[str | None] = mapped_column(ForeignKey("families.id"), nullable=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[str] = mapped_column(String(40))
+    #: argon2id hash of the web password; ``None`` until the person chooses one.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    password_changed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: A disabled user can neither log in nor use a password link.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AccountRequest(Base):
+    """A parent's sign-up for a child, waiting for the intendance of the child's school."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"))
+    #: The child's family when the request was made (the one validation links to).
+    family_id: Mapped[str | None] = mapped_column(ForeignKey("families.id"), nullable=True)
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # validated|refused
+    created_at: Mapped[str] = mapped_column(String(40))
+    decided_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class PasswordLink(Base):
+    """A single-use link sent by e-mail to choose a password; only its digest is kept."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # set_password|reset_password
+    created_at: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[str] = mapped_column(String(40))
+    used_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class WebSession(Base):
+    """A logged-in browser; the cookie holds the id, the table its digest."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))
+    last_seen_at: Mapped[str] = mapped_column(String(40))
+
+
+class LoginAttempt(Base):
+    """A failed login, sign-up or reset request, counted per address and per IP."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # login|signup|reset
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(40))
 
 
 class Meal(Base):

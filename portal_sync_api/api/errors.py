@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal_sync_api.core.config import MAX_BODY_BYTES
+from portal_sync_api.core.config import MAX_BODY_BYTES, MAX_PHOTO_BODY_BYTES
 from portal_sync_api.schemas import ErrorPublic, field_of
 
 log = logging.getLogger("portal_sync_api")
@@ -93,8 +94,13 @@ def install(app: FastAPI) -> None:
     app.add_middleware(BodyLimit)
 
 
+#: The one page allowed a larger body: a parent's photo upload (10 MB and its form).
+PHOTO_UPLOAD = re.compile(r"/famille/enfants/[^/]+/photo")
+
+
 class BodyLimit:
-    """Refuse request bodies over 1 MiB with 413, before the application reads them."""
+    """Refuse request bodies over 1 MiB (the photo upload: ``MAX_PHOTO_BODY_BYTES``) with
+    413, before the application reads them."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -104,14 +110,17 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        photo = PHOTO_UPLOAD.fullmatch(scope.get("path", ""))
+        limit = MAX_PHOTO_BODY_BYTES if photo else self.limit
+        too_big_text = "corps de requête > 10 Mo" if photo else "corps de requête > 1 Mio"
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.limit
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await self._refuse(send)
+                    await self._refuse(send, web=bool(photo))
                     return
         received = 0
 
@@ -120,13 +129,26 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise ApiError(413, "corps de requête > 1 Mio", field="body")
+                if received > limit:
+                    raise ApiError(413, too_big_text, field="body")
             return message
 
         await self.app(scope, limited, send)
 
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(_body("corps de requête > 1 Mio", "body"), status_code=413)
+    async def _refuse(self, send: Send, *, web: bool = False) -> None:
+        response: Response = JSONResponse(
+            _body("corps de requête > 1 Mio", "body"), status_code=413
+        )
+        if web:  # a person's browser: a French sentence, not JSON
+            response = HTMLResponse(_TOO_BIG_PAGE, status_code=413)
         await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
+
+
+_TOO_BIG_PAGE = (
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Fichier trop '
+    "volumineux — Portail cantine</title></head><body><main><h1>Fichier trop volumineux</h1>"
+    "<p>La photo dépasse 10 Mo : rien n'a été enregistré. Choisissez une image plus petite."
+    '</p><p><a href="/famille">Revenir à l’espace famille</a></p></main>'
+    "</body></html>"
+)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from portal_sync_api import __version__
+from portal_sync_api import __version__, web
 from portal_sync_api.api import errors
 from portal_sync_api.api.routes import children, families, health, schools, sync
 from portal_sync_api.core.config import Settings
@@ -29,9 +29,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.settings = settings
     errors.install(app)
     for module in (health, sync, children, families, schools):
         app.include_router(module.router)
+    web.install(app)  # the pages for people; after the API's JSON error handlers
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -11,6 +11,8 @@ DEFAULT_DATABASE_URL = "sqlite:///portal.db"
 
 #: Largest accepted request body (DESIGN §5: a meal batch is at most 1 MiB).
 MAX_BODY_BYTES = 1024 * 1024
+#: Largest body of the photo upload page (a 10 MB picture and its form; DESIGN §8).
+MAX_PHOTO_BODY_BYTES = 10 * 1024 * 1024 + 256 * 1024
 #: Largest meal batch accepted by ``POST /v1/sync/meals``.
 MAX_BATCH_ITEMS = 1000
 #: Page size bounds of ``GET /v1/sync/changes``.
@@ -61,6 +63,9 @@ class Settings:
     #: Folder where each mail is written as an ``.eml`` file when no SMTP host is set
     #: (``PORTAL_MAIL_DIR``; the demo's sink).
     mail_dir: str | None = None
+    #: ``Secure`` flag of the web cookies (``PORTAL_SECURE_COOKIES``): ``auto`` (default:
+    #: set unless ``public_url`` is plain http on the loopback), ``true`` or ``false``.
+    secure_cookies: str = "auto"
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -78,6 +83,9 @@ class Settings:
             smtp_ca_file=_env("PORTAL_SMTP_CA_FILE"),
             mail_from=_env("PORTAL_MAIL_FROM") or cls.mail_from,
             mail_dir=_env("PORTAL_MAIL_DIR"),
+            secure_cookies=_env_choice(
+                "PORTAL_SECURE_COOKIES", ("auto", "true", "false"), cls.secure_cookies
+            ),
         )
 
 

@@ -1,0 +1,84 @@
+"""How the family pages write money, dates and the school's codes for people (French).
+
+Pure functions, registered as Jinja filters by :func:`register`. The portal never imports
+the station: the money format is the station's (``4,15 €``), written again here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment
+
+#: Between the amount and ``€``: a no-break space, so ``4,15`` and ``€`` never part at a
+#: line end on a phone screen.
+NBSP = "\u00a0"
+#: Thousands separator (French typography: a narrow no-break space).
+NNBSP = "\u202f"
+#: A visible minus sign (U+2212), as on the station's screen.
+MINUS = "\u2212"
+
+_WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+_WEEKDAYS_LONG = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_SERVICES = {
+    "petit_dejeuner": "Petit-déjeuner",
+    "dejeuner": "Déjeuner",
+    "gouter": "Goûter",
+    "diner": "Dîner",
+}
+
+
+def euros(cents: int) -> str:
+    """``415`` → ``4,15 €``; ``-320`` → ``−3,20 €``; ``123456`` → ``1 234,56 €``."""
+    sign = MINUS if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    grouped = f"{whole:,}".replace(",", NNBSP)
+    return f"{sign}{grouped},{rest:02d}{NBSP}€"
+
+
+def signed_euros(cents: int) -> str:
+    """A ledger movement: ``+50,00 €`` for a credit, ``−4,15 €`` for a charge."""
+    return ("+" if cents > 0 else "") + euros(cents)
+
+
+def short_date(day: date) -> str:
+    """``date(2025, 11, 24)`` → ``lun. 24/11/2025``."""
+    return f"{_WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def long_date(day: date) -> str:
+    """``date(2025, 11, 24)`` → ``lundi 24/11/2025``."""
+    return f"{_WEEKDAYS_LONG[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def instant(value: str | datetime) -> str:
+    """An ISO-8601 instant (as stored) → ``24/11/2025 à 12:04`` in its own offset."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment:%d/%m/%Y} à {moment:%H:%M}"
+
+
+def service_label(code: str) -> str:
+    """``dejeuner`` → ``Déjeuner``; an unknown service code is shown as recorded."""
+    return _SERVICES.get(code, code.replace("_", " ").capitalize())
+
+
+def code_label(code: str) -> str:
+    """A diet or allergy code as the school recorded it, readable: ``sans_porc`` →
+    ``sans porc``."""
+    return code.replace("_", " ")
+
+
+def register(environment: Environment) -> None:
+    """Add these filters to ``environment`` (names prefixed, so they never replace one the
+    core registered)."""
+    filters: dict[str, Any] = {
+        "fam_euros": euros,
+        "fam_signed_euros": signed_euros,
+        "fam_date": short_date,
+        "fam_long_date": long_date,
+        "fam_instant": instant,
+        "fam_service": service_label,
+        "fam_code": code_label,
+    }
+    environment.filters.update(filters)

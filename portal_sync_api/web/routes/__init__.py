@@ -1,0 +1,1 @@
+"""Routers of the web pages."""
