@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from station.core.models import (
-    Child,
+    Candidate,
     DayScope,
     DaySummary,
     LastMeal,
@@ -20,7 +20,7 @@ from station.core.models import (
     Pass,
     ServiceCounters,
 )
-from station.store import Store, cache, day, screens_read
+from station.store import Store, cache, day, ledger, screens_read
 
 if TYPE_CHECKING:
     from station.engine import ServingLine
@@ -48,10 +48,24 @@ class LineViews:
         with self.store.read() as conn:
             return screens_read.last_meal(conn, self.line.station)
 
-    def search(self, text: str, limit: int = 20) -> list[Child]:
-        """Children whose name starts with ``text`` (a forgotten card)."""
+    def search(self, text: str, limit: int = 20, *, at: datetime | None = None) -> list[Candidate]:
+        """Children whose names match ``text`` (a forgotten card), each with whether it
+        has a reservation for the service open at ``at`` (default now) and whether it was
+        already served in it, at any line."""
+        moment = at or self.line.clock.now()
+        service = self.line.current_service(moment)
+        day_ = self.line.business_date(moment)
         with self.store.read() as conn:
-            return cache.search_children(conn, text, limit=limit)
+            children = cache.search_children(conn, text, limit=limit)
+            if service is None:
+                return [Candidate(c, reserved=False, served_at=None) for c in children]
+            found = []
+            for child in children:
+                reserved = cache.get_reservation(conn, child.id, day_, service.code) is not None
+                passes = ledger.served_in_service(conn, child.id, day_, service.code)
+                served = datetime.fromisoformat(passes[0]) if passes else None
+                found.append(Candidate(child, reserved=reserved, served_at=served))
+            return found
 
     def day_summary(
         self, day_: date, *, now: datetime, scope: DayScope = DayScope.SCHOOL

@@ -279,6 +279,17 @@ class LastMeal:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A child found by name (F2), with what staff check before serving without a card."""
+
+    child: Child
+    reserved: bool
+    """A reservation for the open service today (False when no service is open)."""
+    served_at: datetime | None
+    """First pass in the open service today, at any line; None when not served yet."""
+
+
+@dataclass(frozen=True)
 class LocalSyncFacts:
     """What the station file alone says about sync (when no runner reports)."""
 

@@ -7,7 +7,9 @@ engine and rules as a scan (``ServingLine.serve_manual``).
 from __future__ import annotations
 
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -15,15 +17,25 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from station.core.models import Child
+from station.core.models import Candidate
 from station.engine import ServingLine
 
 MAX_RESULTS = 30
 
 
-def _label(child: Child) -> str:
-    flags = " ⚠ allergie" if child.allergies else ""
-    return f"{child.last_name} {child.first_name} — {child.class_name}{flags}"
+def _label(found: Candidate, tz: ZoneInfo) -> Text:
+    """« GUÉRIN Léa — 6B · réservé · ⚠ allergie », or « déjà servi à 12:04 » in red."""
+    child = found.child
+    text = Text(f"{child.last_name} {child.first_name} — {child.class_name}")
+    if found.served_at is not None:
+        text.append(f" · déjà servi à {found.served_at.astimezone(tz):%H:%M}", "bold red")
+    elif found.reserved:
+        text.append(" · réservé", "green")
+    else:
+        text.append(" · sans réservation", "yellow")
+    if child.allergies:
+        text.append(" ⚠ allergie", "bold")
+    return text
 
 
 class SearchScreen(ModalScreen[str | None]):
@@ -64,7 +76,7 @@ class SearchScreen(ModalScreen[str | None]):
         if len(text) < 2:
             return
         children = self.line.views.search(text, limit=MAX_RESULTS)
-        results.add_options([Option(_label(c), id=c.id) for c in children])
+        results.add_options([Option(_label(c, self.line.tz), id=c.child.id) for c in children])
         if children:
             results.highlighted = 0
 

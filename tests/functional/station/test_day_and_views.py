@@ -111,7 +111,10 @@ def test_views_answer_what_the_serving_screen_shows(line: ServingLine) -> None:
     ]
     last = views.last_meal()
     assert last is not None and last.child_id == "C0001"
-    assert {c.id for c in views.search("RESERVE")} == {"C0001", "C0006"}
+    found = {c.child.id: c for c in views.search("RESERVE")}
+    assert set(found) == {"C0001", "C0006"}
+    assert found["C0001"].served_at == NOON and found["C0006"].served_at is None
+    assert found["C0001"].reserved and found["C0006"].reserved
     assert views.sync_facts().pending == 1
     views.check_database()
 
@@ -131,8 +134,8 @@ def test_passes_per_slot_groups_meals_served_with_milliseconds(line: ServingLine
 
 def test_name_search_folds_case_and_accents_and_sorts_the_french_way(line: ServingLine) -> None:
     found = line.views.search("reserve r")
-    assert [(c.last_name, c.first_name) for c in found] == [
+    assert [(c.child.last_name, c.child.first_name) for c in found] == [
         ("RESERVE", "Rémi"),
         ("RESERVE", "Rose"),
     ]
-    assert [c.id for c in line.views.search("ines interne")] == ["C0007"]
+    assert [c.child.id for c in line.views.search("ines interne")] == ["C0007"]

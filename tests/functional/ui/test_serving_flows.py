@@ -176,7 +176,7 @@ async def test_f2_finds_a_child_by_name_and_serves_them_manually(app: StationApp
         await pilot.pause()
         assert isinstance(app.screen, SearchScreen)
         await type_slowly(pilot, "ALLE")
-        assert "ALLERGIQUE Alix — 6B ⚠ allergie" in flat(app)
+        assert "ALLERGIQUE Alix — 6B · réservé ⚠ allergie" in flat(app)
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is app.serving
@@ -185,6 +185,22 @@ async def test_f2_finds_a_child_by_name_and_serves_them_manually(app: StationApp
         assert verdict.source is Source.MANUAL
         assert verdict.child is not None and verdict.child.id == "C0005"
         assert "Alix ALLERGIQUE" in flat(app)
+
+
+async def test_f2_says_who_is_reserved_and_who_was_already_served(app: StationApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00001")  # Rémi is served at 12:00
+        await pilot.press("f2")
+        await pilot.pause()
+        await type_slowly(pilot, "reserve")
+        shown = flat(app)
+        assert "RESERVE Rémi — 6B · déjà servi à 12:00" in shown
+        assert "RESERVE Rose — 6B · réservé" in shown
+        await pilot.press("escape")
+        await pilot.press("f2")
+        await pilot.pause()
+        await type_slowly(pilot, "sam")
+        assert "SANSRESA Sam — 6B · sans réservation" in flat(app)
 
 
 async def test_a_scan_while_staff_type_a_name_shows_its_verdict_and_f2_resumes_the_name(
