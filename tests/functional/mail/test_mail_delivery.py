@@ -106,11 +106,11 @@ def test_rolled_back_transaction_queues_nothing(engine: Engine) -> None:
 
 
 def test_smtp_down_loses_nothing_backs_off_then_delivers_when_it_is_up(
-    engine: Engine, clock: Clock
+    engine: Engine, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     with smtp_server_running() as probe:  # a port known free: nothing listens once closed
         port = probe.port
-    mail_id = queue(engine)
+    mail_id = queue(engine, to="zoe.petit@example.fr")
 
     before = clock()
     down = _sender(engine, port, clock).deliver_due()
@@ -120,6 +120,8 @@ def test_smtp_down_loses_nothing_backs_off_then_delivers_when_it_is_up(
     assert (down.sent, down.retrying) == (0, 1)
     assert (row.status, row.attempts) == (PENDING, 1)
     assert "ConnectionRefusedError" in (row.last_error or "")
+    assert f"mail {mail_id} attempt 1 failed" in caplog.text
+    assert "zoe.petit" not in caplog.text  # logs name the row, never the person
     retry_at = datetime.fromisoformat(row.next_attempt_at)
     assert before + timedelta(seconds=48) <= retry_at <= after + timedelta(seconds=60)
 
