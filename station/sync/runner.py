@@ -20,7 +20,7 @@ from station.store import Store, cache, outbox
 from station.sync.backoff import retry_delay
 from station.sync.client import PortalClient
 from station.sync.exchange import PullResult, PushResult, pull_changes, push_outbox
-from station.sync.status import SyncStatus
+from station.sync.status import SyncStatus, cycle_line
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,14 @@ class Synchronizer:
         self.online = False
         self.last_error: str | None = None
         self.last_success: datetime | None = None
+        self.last_result: SyncResult | None = None
 
     def run_once(self) -> SyncResult:
         """Push the whole outbox, then pull every page; never raises for network trouble."""
+        self.last_result = self._cycle()
+        return self.last_result
+
+    def _cycle(self) -> SyncResult:
         push, pull = PushResult(), PullResult()
         try:
             push = push_outbox(
@@ -109,11 +114,24 @@ class Synchronizer:
             last_error=self.last_error,
             now=self.clock.now(),
             stale_after=timedelta(hours=self.config.station.stale_after_hours),
+            last_cycle=_cycle_line(self.last_result),
         )
 
     def close(self) -> None:
         self.client.close()
         self.store.close()
+
+
+def _cycle_line(result: SyncResult | None) -> str | None:
+    if result is None:
+        return None
+    return cycle_line(
+        ok=result.ok,
+        sent=result.push.acknowledged,
+        rejected=result.push.rejected,
+        received=result.pull.changes,
+        error=result.error,
+    )
 
 
 def sync_once(config: StationConfig, *, clock: Clock | None = None) -> SyncResult:

@@ -25,6 +25,9 @@ class SyncStatus:
     now: datetime
     stale_after: timedelta = timedelta(hours=24)
     """Past this data age the cache is called stale and staff are warned."""
+    last_cycle: str | None = None
+    """What the last cycle did, in French (« 12 envoyés, 3 changements reçus » or the
+    failure): the answer staff get after pressing F9."""
 
     @property
     def data_age(self) -> timedelta | None:
@@ -62,3 +65,16 @@ def _human(age: timedelta) -> str:
     if seconds < 48 * 3600:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} j"
+
+
+def cycle_line(*, ok: bool, sent: int, rejected: int, received: int, error: str | None) -> str:
+    """One sync cycle in French for staff: what went up and what came down, or why not."""
+    if not ok:
+        return f"échec : {error or 'portail injoignable'}"
+    line = f"{sent} envoyé{'s' if sent > 1 else ''}"
+    if rejected:
+        line += f", {rejected} rejeté{'s' if rejected > 1 else ''}"
+    return (
+        line
+        + f", {received} changement{'s' if received > 1 else ''} reçu{'s' if received > 1 else ''}"
+    )

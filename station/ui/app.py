@@ -102,6 +102,7 @@ class StationApp(App[None]):
         self.router: WedgeKeyRouter | None = None
         self._local_sync_due = False
         self._interrupted_search = ""
+        self._sync_asked = False
         self.ready_at: float | None = None
         """``perf_counter`` once the serving screen is drawn (start-to-ready benchmark)."""
         self.serving = ServingScreen(
@@ -221,6 +222,14 @@ class StationApp(App[None]):
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
         self._show_sync(message.status)
+        if self._sync_asked and message.status.last_cycle:
+            self._sync_asked = False
+            ok = message.status.last_error is None
+            self.notify(
+                f"Synchronisation : {message.status.last_cycle}",
+                severity="information" if ok else "error",
+                timeout=8,
+            )
 
     def _show_sync(self, status: SyncStatus | None) -> None:
         if status is None:
@@ -282,6 +291,7 @@ class StationApp(App[None]):
             self.notify("Aucun portail configuré : synchronisation impossible.", severity="warning")
             return
         self.notify("Synchronisation demandée…", timeout=3)
+        self._sync_asked = True  # the next report ends with what the cycle did
         self._trigger_sync()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")

@@ -17,7 +17,7 @@ from station.engine import ServingLine
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.wedge import KeyWedgeReader
 from station.store import Store
-from station.sync.status import SyncStatus
+from station.sync.status import SyncStatus, cycle_line
 from station.ui.app import ReaderFactory
 from tests.functional.station import conftest as station_fixtures
 from tests.functional.station.conftest import NOON, PARIS
@@ -117,6 +117,9 @@ class FakeSync:
             pulled_at=now if self.online else now - timedelta(hours=30),
             last_error=None if self.online else "portail injoignable",
             now=now,
+            last_cycle=cycle_line(
+                ok=self.online, sent=2, rejected=0, received=3, error="portail injoignable"
+            ),
         )
 
     def report(self) -> None:

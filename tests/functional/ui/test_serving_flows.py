@@ -340,6 +340,8 @@ async def test_the_sync_line_turns_to_a_warning_when_the_portal_goes_away_and_ba
         await pilot.pause()
         assert sync.triggered == 1
         assert "Synchronisation : En ligne" in flat(app)
+        toasts = [n.message for n in app._notifications]
+        assert "Synchronisation : 2 envoyés, 3 changements reçus" in toasts  # F9's answer
         assert not app.serving.query_one("#sync-status").has_class("-stale")
     assert sync.stopped
 

@@ -59,3 +59,17 @@ def test_never_pulled_cache_is_stale() -> None:
 
 def test_rejected_entries_are_shown() -> None:
     assert "2 rejeté(s)" in status(rejected=2).describe()
+
+
+def test_a_cycle_is_told_in_french_with_plurals_and_failures() -> None:
+    from station.sync.status import cycle_line
+
+    assert cycle_line(ok=True, sent=12, rejected=0, received=3, error=None) == (
+        "12 envoyés, 3 changements reçus"
+    )
+    assert cycle_line(ok=True, sent=1, rejected=1, received=0, error=None) == (
+        "1 envoyé, 1 rejeté, 0 changement reçu"
+    )
+    assert cycle_line(ok=False, sent=0, rejected=0, received=0, error="délai dépassé") == (
+        "échec : délai dépassé"
+    )
