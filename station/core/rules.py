@@ -107,7 +107,12 @@ def decide(facts: Facts, settings: Settings, school: str) -> Verdict:
     balance_after = facts.balance_cents - outcome.charge if known_child else None
     warnings: list[Warning] = []
     if outcome.status is Status.SERVED and facts.child is not None:
-        if balance_after is not None and balance_after < settings.low_balance_threshold_cents:
+        # A forfait family pays by the term, not from the wallet: no low-balance nag.
+        if (
+            outcome.reason is not Reason.FORFAIT
+            and balance_after is not None
+            and balance_after < settings.low_balance_threshold_cents
+        ):
             warnings.append(Warning.LOW_BALANCE)
         if facts.child.allergies:
             warnings.append(Warning.ALLERGY)

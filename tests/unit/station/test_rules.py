@@ -234,3 +234,9 @@ def test_scan_belongs_to_the_service_whose_window_contains_it(
     services = [LUNCH, Service("diner", time(18, 45), time(20, 0))]
     found = current_service(services, moment)
     assert (found.code if found else None) == expected
+
+
+def test_a_forfait_pass_never_warns_of_a_low_balance() -> None:
+    verdict = decide(facts(child=FORFAIT, balance_cents=100), Settings(), "1849")
+    assert verdict.served and verdict.reason.value == "forfait"
+    assert "low_balance" not in [w.value for w in verdict.warnings]
