@@ -62,6 +62,8 @@ def meal_data(row: dict[str, Any], *, station: str, voided: bool) -> dict[str, A
         "business_date": row["business_date"].isoformat(),
         "served_at": row["served_at"],
         "charged_cents": row["charged_cents"],
+        # Every line counts a child's manual serves of the month against the school's cap.
+        "source": row.get("source") or "",
         "voided": voided,
         "duplicate_pass": bool(row["duplicate_pass"]),
     }
@@ -91,6 +93,7 @@ def _void_targets(
                 Meal.served_at,
                 Meal.charged_cents,
                 Meal.duplicate_pass,
+                Meal.source,
                 Station.name,
                 Void.id,
             )
@@ -98,7 +101,18 @@ def _void_targets(
             .outerjoin(Void, Void.meal_id == Meal.id)
             .where(cond, Meal.school_id == school_id)
         )
-        for meal_id, child_id, service, day, served_at, charged, dup, station, void_id in rows:
+        for (
+            meal_id,
+            child_id,
+            service,
+            day,
+            served_at,
+            charged,
+            dup,
+            source,
+            station,
+            void_id,
+        ) in rows:
             targets[meal_id] = {
                 "id": meal_id,
                 "child_id": child_id,
@@ -107,6 +121,7 @@ def _void_targets(
                 "served_at": served_at,
                 "charged_cents": charged,
                 "duplicate_pass": dup,
+                "source": source,
                 "station_name": station,
                 "voided": void_id is not None,
             }

@@ -14,7 +14,7 @@ import pytest
 from cantine_harness.feeds import FeedBuilder
 from cantine_harness.portal import PortalProcess, SeededSchool
 from station.core.errors import SyncError
-from station.store import cache
+from station.store import cache, ledger
 from station.sync.client import PortalClient
 from station.sync.runner import SyncRunner, sync_once
 from tests.functional.sync.conftest import (
@@ -332,3 +332,17 @@ def test_sync_loop_command_syncs_until_terminated(station: Station) -> None:
     assert proc.returncode == 0
     assert report.startswith("Synchronisé : ")
     assert station.pending() == 0
+
+
+def test_a_manual_serve_at_one_line_counts_against_the_cap_at_the_other(
+    station: Station, second_station: Station
+) -> None:
+    assert sync_once(station.config).ok and sync_once(second_station.config).ok
+    assert station.line.serve_manual(HERVE, at=NOON).served
+    assert sync_once(station.config).ok and sync_once(second_station.config).ok
+    with second_station.line.store.read() as conn:
+        source = conn.execute(
+            "SELECT source FROM remote_meals WHERE child_id = ?", (HERVE,)
+        ).fetchone()[0]
+        assert source == "manual"
+        assert ledger.manual_serves_in_month(conn, HERVE, NOON.date()) == 1
