@@ -12,7 +12,7 @@ from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.mail import queue_mail
 from portal_sync_api.mail.models import FAILED, PENDING, SENDING, SENT, OutboxMail
 from portal_sync_api.mail.outbox import stamp
-from portal_sync_api.mail.sender import Sender
+from portal_sync_api.mail.sender import Sender, SenderThread
 from portal_sync_api.mail.transports import SmtpTransport
 from tests.functional.mail.conftest import SUBJECT, Clock, outbox, queue
 from tests.support.smtp import SmtpServer, smtp_server_running
@@ -181,3 +181,19 @@ def test_a_lease_that_expired_is_claimed_again_and_a_live_one_is_not(
     assert rows[live].status == SENDING
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(OutboxMail)) == 2
+
+
+def test_sender_thread_delivers_as_soon_as_this_process_commits_and_stops_cleanly(
+    engine: Engine, smtp_server: SmtpServer, clock: Clock
+) -> None:
+    # A poll of an hour: only the wake-up after commit can deliver within the wait.
+    thread = SenderThread(_sender(engine, smtp_server.port, clock), poll=3600)
+    thread.start()
+    try:
+        queue(engine, to="vite@example.fr")
+        message = smtp_server.wait_for(lambda m: m["To"] == "vite@example.fr")
+    finally:
+        thread.stop(timeout=10)
+
+    assert message["Subject"] == SUBJECT
+    assert not thread.is_alive()
