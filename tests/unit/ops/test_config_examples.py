@@ -84,6 +84,8 @@ def _env_names_read_by(package: str) -> set[str]:
         text = source.read_text(encoding="utf-8")
         names |= set(re.findall(r"os\.environ\.get\(\s*\"([A-Z_]+)\"", text))
         names |= set(re.findall(r"os\.environ\[\s*\"([A-Z_]+)\"\s*\]", text))
+        # The portal's settings read through small helpers: _env("NAME"), _env_port("NAME", …)
+        names |= set(re.findall(r"\b_env\w*\(\s*\"([A-Z_]+)\"", text))
     return names
 
 
