@@ -97,6 +97,9 @@ class Settings:
     """How long after a pass staff may still void it."""
     max_manual_serves_per_child_per_month: int = 3
     """Manual serves (forgotten card) allowed per child per calendar month."""
+    allergy_ack_required: bool = False
+    """Staff must acknowledge an allergy / PAI verdict (F8) before the next pass is served;
+    a card read meanwhile is kept and served right after."""
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Settings:
@@ -104,8 +107,15 @@ class Settings:
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         if "unreserved_policy" in known:
             known["unreserved_policy"] = UnreservedPolicy(known["unreserved_policy"])
+        if "allergy_ack_required" in known:
+            flag = known["allergy_ack_required"]
+            if flag not in (True, False, 0, 1):
+                raise ValueError(f"allergy_ack_required: vrai ou faux attendu, reçu {flag!r}")
+            known["allergy_ack_required"] = bool(flag)
         for key, value in known.items():
-            if key != "unreserved_policy" and not isinstance(value, int):
+            if key not in ("unreserved_policy", "allergy_ack_required") and not isinstance(
+                value, int
+            ):
                 raise ValueError(f"{key}: entier attendu, reçu {value!r}")
         return cls(**known)
 

@@ -6,44 +6,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-# Glyphs six pixels tall (row 0 carries the accent), drawn two pixel rows per text row
-# with half blocks: three text rows at scale 1, six at scale 2.
-_GLYPHS: dict[str, tuple[str, ...]] = {
-    "S": ("....", ".###", "#...", ".##.", "...#", "###."),
-    "E": ("....", "####", "#...", "###.", "#...", "####"),
-    "É": ("..#.", "####", "#...", "###.", "#...", "####"),
-    "R": ("....", "###.", "#..#", "###.", "#.#.", "#..#"),
-    "V": ("....", "#..#", "#..#", "#..#", ".##.", ".##."),
-    "I": ("...", "###", ".#.", ".#.", ".#.", "###"),
-    "F": ("....", "####", "#...", "###.", "#...", "#..."),
-    "U": ("....", "#..#", "#..#", "#..#", "#..#", ".##."),
-    "A": ("....", ".##.", "#..#", "####", "#..#", "#..#"),
-    "N": ("....", "#..#", "##.#", "#.##", "#..#", "#..#"),
-    "L": ("....", "#...", "#...", "#...", "#...", "####"),
-    " ": ("..", "..", "..", "..", "..", ".."),
-}
-_HALF = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
-
-
-def big_text(word: str, scale: int = 1) -> list[str]:
-    """``word`` in block letters, ``3 * scale`` lines tall; unknown letters are skipped."""
-    rows = ["" for _ in range(6)]
-    for letter in word.upper():
-        glyph = _GLYPHS.get(letter)
-        if glyph is None:
-            continue
-        for i, line in enumerate(glyph):
-            rows[i] += line + "."
-    pixels = [[c == "#" for c in row for _ in range(scale)] for row in rows for _ in range(scale)]
-    lines = []
-    for top, bottom in zip(pixels[0::2], pixels[1::2], strict=True):
-        lines.append("".join(_HALF[(t, b)] for t, b in zip(top, bottom, strict=True)))
-    return lines
-
-
-def big_width(word: str, scale: int = 1) -> int:
-    return sum(len(_GLYPHS[c][0]) + 1 for c in word.upper() if c in _GLYPHS) * scale
-
+from station.ui.widgets.block_font import big_text, big_width
 
 # The banner keeps one height whatever the word (the widest decides), so a new verdict
 # only repaints it: no relayout of the panel on the way to the screen.
