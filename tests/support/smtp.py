@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -74,8 +74,17 @@ class SmtpServer:
 
 
 class _Handler:
-    def __init__(self, server: SmtpServer) -> None:
+    def __init__(self, server: SmtpServer, refused: Collection[str] = ()) -> None:
         self.server = server
+        self.refused = set(refused)
+
+    async def handle_RCPT(
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         parsed = BytesParser(policy=policy.default).parsebytes(envelope.content)
@@ -105,12 +114,14 @@ def smtp_server_running(
     starttls: ssl.SSLContext | None = None,
     implicit_tls: ssl.SSLContext | None = None,
     login: tuple[str, str] | None = None,
+    refuse: Collection[str] = (),
 ) -> Iterator[SmtpServer]:
     """An aiosmtpd server on 127.0.0.1 (``port`` or a free one) until the block ends.
 
     ``starttls``: the server context offered by STARTTLS, which is then required before
     any mail; ``implicit_tls``: TLS from the first byte (port 465 style); ``login``:
-    ``(user, password)`` that must authenticate (after TLS) before any mail."""
+    ``(user, password)`` that must authenticate (after TLS) before any mail; ``refuse``:
+    recipients answered ``550`` (a mailbox that does not exist)."""
     server = SmtpServer(HOST, port or free_port())
     options: dict[str, Any] = {}
     if starttls is not None:
@@ -118,7 +129,7 @@ def smtp_server_running(
     if login is not None:
         options.update(auth_required=True, authenticator=_authenticator(server, *login))
     controller = Controller(
-        _Handler(server),
+        _Handler(server, refuse),
         hostname=HOST,
         port=server.port,
         ssl_context=implicit_tls,

@@ -197,3 +197,17 @@ def test_sender_thread_delivers_as_soon_as_this_process_commits_and_stops_cleanl
 
     assert message["Subject"] == SUBJECT
     assert not thread.is_alive()
+
+
+def test_a_recipient_refused_for_good_is_given_up_at_once(engine: Engine, clock: Clock) -> None:
+    queue(engine, to="inconnu@example.fr")
+    queue(engine, to="parent@example.fr")
+    with smtp_server_running(refuse={"inconnu@example.fr"}) as smtp:
+        report = _sender(engine, smtp.port, clock).deliver_due()
+        smtp.wait_for()
+
+    assert (report.sent, report.failed, report.retrying) == (1, 1, 0)
+    assert smtp.recipients == [["parent@example.fr"]]
+    refused, delivered = outbox(engine)
+    assert (refused.status, refused.attempts, delivered.status) == (FAILED, 1, SENT)
+    assert "550" in (refused.last_error or "")
