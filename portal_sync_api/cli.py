@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     user_create.add_argument("--email", required=True)
     user_create.add_argument("--school", metavar="CODE")
     user_create.add_argument("--family", metavar="ID")
+    user_password = user.add_parser(
+        "password",
+        parents=[common],
+        help="afficher un lien à usage unique (48 h) pour choisir le mot de passe web",
+    )
+    user_password.add_argument("--email", required=True)
     return parser
 
 
@@ -168,6 +174,18 @@ def _mail_send(engine: Engine, url: str, *, loop: bool) -> int:
     return 0 if report.ok else 1
 
 
+def _password_link(engine: Engine, email: str) -> str:
+    """A link for an existing user (the first intendance login, a parent without the
+    e-mail) to choose a web password; their sessions end once it is used."""
+    from portal_sync_api.crud.logins import NotFound, password_link
+
+    try:
+        with session_scope(engine) as session:
+            return password_link(session, email=email, public_url=Settings.from_env().public_url)
+    except NotFound as exc:
+        raise DataError("email", str(exc)) from None
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) -> int:
     if args.command == "serve":
         return _serve(url, args.host, args.port, args.workers)
@@ -214,6 +232,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             print(token)
         elif args.command == "mail":
             return _mail_send(engine, url, loop=args.loop)
+        elif args.command == "user" and args.action == "password":
+            print(_password_link(engine, args.email))
         elif args.command == "user":
             with session_scope(engine) as session:
                 token = create_user(

@@ -98,55 +98,59 @@ def request_account(
     email: str,
     ip: str,
     now: datetime | None = None,
-) -> AccountRequest:
-    """A pending request when the card's last 5 digits and the child's names match one
-    pupil; else ``NO_MATCH`` (counted against ``ip``; after ``THROTTLE_MAX`` of them,
-    ``THROTTLED``). An identical pending request is returned instead of a second one."""
+) -> list[AccountRequest]:
+    """Pending requests for the pupils whose card ends with these 5 digits and whose
+    names match (one, except for namesakes in two schools of the portal: each school's
+    intendance then decides on its own pupil). No match: ``NO_MATCH``, counted against
+    ``ip``; after ``THROTTLE_MAX`` of them, ``THROTTLED``. An identical pending request
+    is kept rather than doubled."""
     now = now or utcnow()
     email = check_email(email)
     if throttled(session, kind="signup", ip=ip, now=now):
         raise AccountRefused(THROTTLED)
-    digits = card_digits.strip()
-    child = _matching_child(session, digits, last_name, first_name) if digits else None
-    if child is None:
+    children = _matching_children(session, card_digits.strip(), last_name, first_name)
+    if not children:
         record_attempt(session, kind="signup", ip=ip, now=now)
         raise AccountRefused(NO_MATCH)
-    existing = session.execute(
-        select(AccountRequest).where(
-            AccountRequest.child_id == child.id,
-            AccountRequest.email == email,
-            AccountRequest.status == "pending",
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    request = AccountRequest(
-        school_id=child.school_id,
-        child_id=child.id,
-        family_id=child.family_id,
-        email=email,
-        status="pending",
-        created_at=iso(now),
-    )
-    session.add(request)
+    requests = []
+    for child in children:
+        existing = session.execute(
+            select(AccountRequest).where(
+                AccountRequest.child_id == child.id,
+                AccountRequest.email == email,
+                AccountRequest.status == "pending",
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            existing = AccountRequest(
+                school_id=child.school_id,
+                child_id=child.id,
+                family_id=child.family_id,
+                email=email,
+                status="pending",
+                created_at=iso(now),
+            )
+            session.add(existing)
+        requests.append(existing)
     session.flush()
-    return request
+    return requests
 
 
-def _matching_child(session: Session, digits: str, last: str, first: str) -> Child | None:
+def _matching_children(session: Session, digits: str, last: str, first: str) -> list[Child]:
     if not re.fullmatch(r"[0-9]{5}", digits):
-        return None
+        return []
     candidates = session.execute(
-        select(Child).join(Card, Card.child_id == Child.id).where(Card.code.like(f"%{digits}"))
+        select(Child)
+        .join(Card, Card.child_id == Child.id)
+        .where(Card.code.like(f"%{digits}"))
+        .order_by(Child.school_id, Child.id)
     ).scalars()
     found = {
         c.id: c
         for c in candidates
         if fold_name(c.last_name) == fold_name(last) and fold_name(c.first_name) == fold_name(first)
     }
-    # Two pupils with the same names and card suffix (in two schools): no way to tell
-    # which one is meant, so neither.
-    return next(iter(found.values())) if len(found) == 1 else None
+    return list(found.values())
 
 
 @dataclass(frozen=True)

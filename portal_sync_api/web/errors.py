@@ -59,11 +59,13 @@ def is_api(path: str) -> bool:
     return path.startswith(API_PREFIXES)
 
 
-def error_page(request: Request, status: int, message: str | None = None) -> Response:
+def error_page(
+    request: Request, status: int, message: str | None = None, title: str | None = None
+) -> Response:
     """The French error page of ``status``."""
     from portal_sync_api.web.render import render
 
-    error = WebError(status, message)
+    error = WebError(status, message, title=title)
     return render(
         request,
         "erreurs/erreur.html",
@@ -85,7 +87,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, exc: WebError) -> Response:
-        return error_page(request, exc.status, exc.message)
+        return error_page(request, exc.status, exc.message, exc.title)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> Response:
