@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portal_sync_api.web import errors
-from portal_sync_api.web.routes import auth, info, intendance
+from portal_sync_api.web.routes import auth, family, info, intendance
 
 STATIC = Path(__file__).with_name("static")
 
@@ -19,5 +19,5 @@ def install(app: FastAPI) -> None:
     paths (call after ``api.errors.install``: the JSON handlers stay for the API)."""
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, intendance, info):
+    for module in (auth, intendance, info, family):
         app.include_router(module.router, include_in_schema=False)

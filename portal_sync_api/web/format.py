@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
@@ -52,9 +53,12 @@ def long_date(day: date) -> str:
     return f"{_WEEKDAYS_LONG[day.weekday()]} {day:%d/%m/%Y}"
 
 
-def instant(value: str | datetime) -> str:
-    """An ISO-8601 instant (as stored) → ``24/11/2025 à 12:04`` in its own offset."""
+def instant(value: str | datetime, timezone: str = "Europe/Paris") -> str:
+    """An ISO-8601 instant (as stored, often UTC) → ``24/11/2025 à 12:04`` on the
+    school's clock."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(timezone))
     return f"{moment:%d/%m/%Y} à {moment:%H:%M}"
 
 

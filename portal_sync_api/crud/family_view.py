@@ -1,0 +1,365 @@
+"""What the family pages show: the children with their last meals, the balance, the
+ledger with its running balance and the balance expected after the meals already booked.
+
+Built on the API's reads and visibility rules (``crud.reads``, ``crud.ledger``,
+``crud.accounts``): a parent's principal sees exactly what their family's token sees; any
+other child or family is ``None`` here, which the pages answer as « introuvable ».
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_sync_api.crud.accounts import Principal, sees_family, visible_child
+from portal_sync_api.crud.family_tables import ChildPhoto
+from portal_sync_api.crud.ledger import balances
+from portal_sync_api.crud.reads import child_meals
+from portal_sync_api.models import (
+    Card,
+    Child,
+    LedgerEntry,
+    Meal,
+    Reservation,
+    School,
+    Tariff,
+    Void,
+)
+from portal_sync_api.schemas import MealPublic
+
+#: How many meals the home page lists per child (seed 000: « les derniers repas »).
+HOME_MEALS = 5
+#: How many ledger lines « Situation de mes comptes » lists (the running balance is
+#: computed over the whole ledger all the same).
+LEDGER_LINES = 200
+#: The minimum top-up when the school has not set ``min_topup_cents`` (DESIGN §8).
+DEFAULT_MIN_TOPUP_CENTS = 1000
+
+#: Ledger kinds as parents read them; a kind not listed is shown as recorded.
+KIND_LABELS = {
+    "credit": "Crédit",
+    "payment": "Crédit",
+    "meal_charge": "Repas",
+    "void_refund": "Annulation de repas",
+    "adjustment": "Ajustement",
+    "reservation_debit": "Réservation prépayée",
+    "reservation_charge": "Réservation prépayée",
+    "prepaid_booking": "Réservation prépayée",
+    "reservation_refund": "Remboursement",
+    "refund": "Remboursement",
+}
+
+
+@dataclass(frozen=True)
+class ChildCard:
+    """A child as the family pages show it."""
+
+    id: str
+    first_name: str
+    last_name: str
+    class_name: str
+    school_name: str
+    card_code: str | None
+    card_status: str | None
+    regime: str
+    diet: tuple[str, ...]
+    allergies: tuple[str, ...]
+    meals: tuple[MealPublic, ...]
+    has_photo: bool
+
+
+@dataclass(frozen=True)
+class MealRef:
+    """Which meal a ledger line is about: whose, which service, which day."""
+
+    child_first_name: str
+    service: str
+    day: date
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One ledger entry with the balance right after it."""
+
+    at: str
+    kind: str
+    label: str
+    amount_cents: int
+    balance_after_cents: int
+    #: The meal a charge or a void refund is about, when there is one.
+    meal: MealRef | None = None
+
+
+@dataclass(frozen=True)
+class BookedMeal:
+    """A meal booked from today on, not prepaid: it will be charged when eaten."""
+
+    child_first_name: str
+    day: date
+    service: str
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class FamilyHome:
+    """The home page: children with their last meals and the family balance."""
+
+    family_id: str
+    children: tuple[ChildCard, ...]
+    balance_cents: int
+    low_balance_threshold_cents: int
+
+    @property
+    def low_balance(self) -> bool:
+        """The balance is under the school's low-balance threshold."""
+        return self.balance_cents < self.low_balance_threshold_cents
+
+
+@dataclass(frozen=True)
+class FamilyAccounts:
+    """« Situation de mes comptes »."""
+
+    family_id: str
+    balance_cents: int
+    low_balance_threshold_cents: int
+    lines: tuple[LedgerLine, ...]
+    entries_total: int
+    booked: tuple[BookedMeal, ...]
+    min_topup_cents: int
+    #: The school's time zone, in which the page writes instants.
+    timezone: str = "Europe/Paris"
+
+    @property
+    def low_balance(self) -> bool:
+        """The balance is under the school's low-balance threshold."""
+        return self.balance_cents < self.low_balance_threshold_cents
+
+    @property
+    def booked_cents(self) -> int:
+        """What the booked meals will cost."""
+        return sum(b.price_cents for b in self.booked)
+
+    @property
+    def estimated_cents(self) -> int:
+        """The balance once the booked meals are eaten."""
+        return self.balance_cents - self.booked_cents
+
+
+def split_codes(value: str) -> tuple[str, ...]:
+    """``"sans_porc|vegetarien"`` → ``("sans_porc", "vegetarien")`` (as recorded)."""
+    return tuple(part.strip() for part in value.split("|") if part.strip())
+
+
+def family_children(session: Session, principal: Principal, *, family_id: str) -> list[Child]:
+    """The family's children ``principal`` may see, by first name."""
+    if not sees_family(session, principal, family_id=family_id):
+        return []
+    rows = session.execute(
+        select(Child.id).where(Child.family_id == family_id).order_by(Child.first_name, Child.id)
+    ).scalars()
+    children = [visible_child(session, principal, child_id=child_id) for child_id in rows]
+    return [c for c in children if c is not None]
+
+
+def child_card(
+    session: Session, principal: Principal, *, child_id: str, meals: int = HOME_MEALS
+) -> ChildCard | None:
+    """One child for its page (``None`` when ``principal`` may not see it)."""
+    child = visible_child(session, principal, child_id=child_id)
+    return None if child is None else _card(session, child, meals)
+
+
+def _card(session: Session, child: Child, meals: int) -> ChildCard:
+    cards = session.execute(
+        select(Card.code, Card.status).where(Card.child_id == child.id).order_by(Card.code)
+    ).all()
+    # The card in use first; a lost or blocked one only when there is no other.
+    active = [c for c in cards if c.status == "active"]
+    chosen = active or cards
+    card = chosen[-1] if chosen else None
+    school = session.get(School, child.school_id)
+    has_photo = session.get(ChildPhoto, child.id) is not None
+    return ChildCard(
+        id=child.id,
+        first_name=child.first_name,
+        last_name=child.last_name,
+        class_name=child.class_name,
+        school_name=school.name if school else "",
+        card_code=card.code if card else None,
+        card_status=card.status if card else None,
+        regime=child.regime,
+        diet=split_codes(child.diet),
+        allergies=split_codes(child.allergies),
+        meals=tuple(child_meals(session, child_id=child.id, limit=meals)),
+        has_photo=has_photo,
+    )
+
+
+def _schools(session: Session, children: list[Child]) -> list[School]:
+    ids = sorted({c.school_id for c in children})
+    return [s for s in (session.get(School, i) for i in ids) if s is not None]
+
+
+def _threshold(schools: list[School]) -> int:
+    # A family with children in two schools is warned at the higher of their thresholds.
+    return max((s.low_balance_threshold_cents for s in schools), default=3000)
+
+
+def _min_topup(schools: list[School]) -> int:
+    # ``min_topup_cents`` arrives with the payments work; until then the default applies.
+    return max(
+        (int(getattr(s, "min_topup_cents", None) or DEFAULT_MIN_TOPUP_CENTS) for s in schools),
+        default=DEFAULT_MIN_TOPUP_CENTS,
+    )
+
+
+def family_home(
+    session: Session, principal: Principal, *, family_id: str, meals: int = HOME_MEALS
+) -> FamilyHome | None:
+    """The home page of ``family_id``, or ``None`` when ``principal`` may not see it."""
+    if not sees_family(session, principal, family_id=family_id):
+        return None
+    children = family_children(session, principal, family_id=family_id)
+    return FamilyHome(
+        family_id=family_id,
+        children=tuple(_card(session, c, meals) for c in children),
+        balance_cents=balances(session, family_ids=[family_id])[family_id],
+        low_balance_threshold_cents=_threshold(_schools(session, children)),
+    )
+
+
+def ledger_lines(session: Session, *, family_id: str) -> list[LedgerLine]:
+    """The family's whole ledger with the balance after each entry, newest first (the
+    running balance is added up oldest to newest, so the newest line is the balance)."""
+    entries = list(
+        session.execute(
+            select(LedgerEntry).where(LedgerEntry.family_id == family_id).order_by(LedgerEntry.id)
+        ).scalars()
+    )
+    details = _meal_details(session, entries)
+    running = 0
+    lines = []
+    for entry in entries:
+        running += entry.amount_cents
+        lines.append(
+            LedgerLine(
+                at=entry.at,
+                kind=entry.kind,
+                label=KIND_LABELS.get(entry.kind, entry.kind),
+                meal=details.get(entry.reference),
+                amount_cents=entry.amount_cents,
+                balance_after_cents=running,
+            )
+        )
+    lines.reverse()
+    return lines
+
+
+def _meal_details(session: Session, entries: list[LedgerEntry]) -> dict[str, MealRef]:
+    """The meal of each ``meal:<id>`` / ``void:<id>`` reference."""
+    meal_of: dict[str, str] = {}  # ledger reference -> meal id
+    voids: dict[str, str] = {}  # void id -> ledger reference
+    for entry in entries:
+        prefix, _, key = entry.reference.partition(":")
+        if prefix == "meal":
+            meal_of[entry.reference] = key
+        elif prefix == "void":
+            voids[key] = entry.reference
+    if voids:
+        rows = session.execute(select(Void.id, Void.meal_id).where(Void.id.in_(list(voids))))
+        for void_id, meal_id in rows:
+            meal_of[voids[void_id]] = meal_id
+    if not meal_of:
+        return {}
+    described = {
+        meal_id: MealRef(child_first_name=first_name, service=service, day=day)
+        for meal_id, service, day, first_name in session.execute(
+            select(Meal.id, Meal.service, Meal.business_date, Child.first_name)
+            .join(Child, Child.id == Meal.child_id)
+            .where(Meal.id.in_(sorted(set(meal_of.values()))))
+        )
+    }
+    return {ref: described[m] for ref, m in meal_of.items() if m in described}
+
+
+def booked_meals(
+    session: Session, *, children: list[Child], today: date | None = None
+) -> list[BookedMeal]:
+    """Meals booked from today on that are not prepaid and not eaten yet, priced with
+    each child's tariff for that service (a forfait day costs nothing: DESIGN §3 row 7)."""
+    result = []
+    for child in children:
+        school = session.get(School, child.school_id)
+        if school is None:
+            continue
+        first_day = today or datetime.now(ZoneInfo(school.timezone)).date()
+        prices = dict(
+            session.execute(
+                select(Tariff.service, Tariff.price_cents).where(
+                    Tariff.school_id == school.id, Tariff.tariff == child.tariff
+                )
+            ).all()
+        )
+        eaten = set(
+            session.execute(
+                select(Meal.business_date, Meal.service)
+                .outerjoin(Void, Void.meal_id == Meal.id)
+                .where(
+                    Meal.child_id == child.id, Meal.business_date >= first_day, Void.id.is_(None)
+                )
+            ).all()
+        )
+        booked = session.execute(
+            select(Reservation.day, Reservation.service)
+            .where(
+                Reservation.child_id == child.id,
+                Reservation.day >= first_day,
+                Reservation.prepaid.is_(False),
+            )
+            .order_by(Reservation.day, Reservation.service)
+        ).all()
+        for day, service in booked:
+            if (day, service) in eaten:
+                continue  # already charged in the ledger
+            if child.regime == "forfait" and str(day.isoweekday()) in child.forfait_days:
+                continue
+            result.append(
+                BookedMeal(
+                    child_first_name=child.first_name,
+                    day=day,
+                    service=service,
+                    price_cents=int(prices.get(service, 0)),
+                )
+            )
+    result.sort(key=lambda b: (b.day, b.service, b.child_first_name))
+    return result
+
+
+def family_accounts(
+    session: Session,
+    principal: Principal,
+    *,
+    family_id: str,
+    today: date | None = None,
+    limit: int = LEDGER_LINES,
+) -> FamilyAccounts | None:
+    """« Situation de mes comptes » of ``family_id`` (``None`` when not visible)."""
+    if not sees_family(session, principal, family_id=family_id):
+        return None
+    children = family_children(session, principal, family_id=family_id)
+    schools = _schools(session, children)
+    lines = ledger_lines(session, family_id=family_id)
+    return FamilyAccounts(
+        family_id=family_id,
+        balance_cents=balances(session, family_ids=[family_id])[family_id],
+        low_balance_threshold_cents=_threshold(schools),
+        lines=tuple(lines[:limit]),
+        entries_total=len(lines),
+        booked=tuple(booked_meals(session, children=children, today=today)),
+        min_topup_cents=_min_topup(schools),
+        timezone=schools[0].timezone if schools else "Europe/Paris",
+    )

@@ -1,0 +1,290 @@
+"""The parents' pages: home (last meals, balance), « Situation de mes comptes », a child's
+page (record, « signaler un changement », photo) and « Ajouter un enfant ».
+
+Routes only read forms and pick a page: what is shown and what may be done is decided by
+``crud.family_view``, ``crud.photos``, ``crud.change_requests`` and ``crud.logins``. A
+child outside the parent's family is the 404 page, exactly like an unknown id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from portal_sync_api.crud import logins
+from portal_sync_api.crud.change_requests import signal_change
+from portal_sync_api.crud.family_view import child_card, family_accounts, family_home
+from portal_sync_api.crud.photos import (
+    MAX_PHOTO_BYTES,
+    ChildNotVisible,
+    PhotoRefused,
+    delete_photo,
+    save_photo,
+    visible_photo,
+)
+from portal_sync_api.errors import DataError
+from portal_sync_api.web.deps import (
+    CsrfChecked,
+    CurrentParent,
+    CurrentPerson,
+    SessionDep,
+    client_ip,
+    now,
+)
+from portal_sync_api.web.errors import WebError
+from portal_sync_api.web.format import register
+from portal_sync_api.web.render import environment, flash, render
+
+router = APIRouter()
+register(environment)
+
+HOME = "/famille"
+ADD_CHILD = "/famille/ajouter-un-enfant"
+#: Meals listed on a child's own page (the home page lists fewer).
+CHILD_PAGE_MEALS = 10
+TextField = Annotated[str, Form()]
+
+
+def _child_url(child_id: str) -> str:
+    return f"/famille/enfants/{child_id}"
+
+
+async def photo_form(request: Request) -> FormData:
+    """The upload form, parsed once (one file at most; the body limit middleware already
+    refused anything over 10 MB and its form)."""
+    return await request.form(max_files=1, max_fields=8)
+
+
+PhotoForm = Annotated[FormData, Depends(photo_form)]
+
+
+@router.get(HOME)
+def home(request: Request, session: SessionDep, person: CurrentParent) -> Response:
+    """Each child with its last meals, the family balance, a warning when it is low."""
+    assert person.family_id is not None  # CurrentParent guarantees it
+    with session.begin():
+        view = family_home(session, person.principal, family_id=person.family_id)
+    if view is None:
+        raise WebError(404)
+    return render(request, "famille/accueil.html", {"home": view})
+
+
+@router.get("/famille/comptes")
+def accounts(request: Request, session: SessionDep, person: CurrentParent) -> Response:
+    """« Situation de mes comptes »: balance, ledger with running balance, the balance
+    after the meals already booked, the minimum top-up (payment comes later)."""
+    assert person.family_id is not None
+    with session.begin():
+        view = family_accounts(session, person.principal, family_id=person.family_id)
+    if view is None:
+        raise WebError(404)
+    return render(request, "famille/comptes.html", {"accounts": view})
+
+
+def _child_page(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    child_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    with session.begin():
+        child = child_card(session, person.principal, child_id=child_id, meals=CHILD_PAGE_MEALS)
+        if child is None:
+            raise WebError(404)
+        photo = visible_photo(session, person.principal, child_id=child_id)
+        photo_info = (
+            None
+            if photo is None
+            else {"sha": photo.sha256[:16], "by": photo.consent_email, "at": photo.consent_at}
+        )
+    context: dict[str, Any] = {
+        "child": child,
+        "photo": photo_info,
+        "errors": errors or {},
+        "values": values or {},
+        "max_photo_mb": MAX_PHOTO_BYTES // (1024 * 1024),
+    }
+    return render(request, "famille/enfant.html", context, status=status)
+
+
+@router.get("/famille/enfants/{child_id}")
+def child_page(
+    request: Request, session: SessionDep, person: CurrentParent, child_id: str
+) -> Response:
+    """A child's record as the school keeps it (read-only), its last meals, its photo."""
+    return _child_page(request, session, person, child_id)
+
+
+@router.post("/famille/enfants/{child_id}/changement")
+def report_change(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    _csrf: CsrfChecked,
+    child_id: str,
+    message: TextField = "",
+) -> Response:
+    """Send the intendance a message about the child's record (stored and e-mailed)."""
+    try:
+        with session.begin():
+            signal_change(
+                session,
+                person.principal,
+                child_id=child_id,
+                user_id=person.user_id,
+                email=person.email,
+                message=message,
+                now=now(request),
+            )
+    except ChildNotVisible:
+        raise WebError(404) from None
+    except DataError as refused:
+        return _child_page(
+            request,
+            session,
+            person,
+            child_id,
+            errors={"message": refused.problem},
+            values={"message": message},
+            status=422,
+        )
+    done = "Votre message a été transmis à l'intendance."
+    return flash(request, RedirectResponse(_child_url(child_id), status_code=303), done)
+
+
+@router.post("/famille/enfants/{child_id}/photo")
+async def upload_photo(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    form: PhotoForm,
+    _csrf: CsrfChecked,
+    child_id: str,
+) -> Response:
+    """Store the child's photo (re-encoded 256×256 JPEG) when the consent box is ticked."""
+    upload = form.get("photo")
+    data = b""
+    if isinstance(upload, UploadFile):
+        # One byte more than allowed is enough to know it is too big.
+        data = await upload.read(MAX_PHOTO_BYTES + 1)
+    consent = form.get("consent") == "oui"
+    try:
+        # Pillow's decoding is CPU work: off the event loop, with the database work.
+        await run_in_threadpool(_store_photo, session, person, child_id, data, consent, request)
+    except ChildNotVisible:
+        raise WebError(404) from None
+    except PhotoRefused as refused:
+        return await run_in_threadpool(
+            _child_page,
+            request,
+            session,
+            person,
+            child_id,
+            errors={refused.field: refused.message},
+            status=422,
+        )
+    done = "La photo a été enregistrée."
+    return flash(request, RedirectResponse(_child_url(child_id), status_code=303), done)
+
+
+def _store_photo(
+    session: SessionDep,
+    person: CurrentParent,
+    child_id: str,
+    data: bytes,
+    consent: bool,
+    request: Request,
+) -> None:
+    with session.begin():
+        save_photo(
+            session,
+            person.principal,
+            child_id=child_id,
+            user_id=person.user_id,
+            email=person.email,
+            data=data,
+            consent=consent,
+            now=now(request),
+        )
+
+
+@router.post("/famille/enfants/{child_id}/photo/supprimer")
+def remove_photo(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    _csrf: CsrfChecked,
+    child_id: str,
+) -> Response:
+    """Delete the child's photo."""
+    try:
+        with session.begin():
+            deleted = delete_photo(session, person.principal, child_id=child_id)
+    except ChildNotVisible:
+        raise WebError(404) from None
+    done = "La photo a été supprimée." if deleted else "Il n'y avait pas de photo à supprimer."
+    return flash(request, RedirectResponse(_child_url(child_id), status_code=303), done)
+
+
+@router.get("/famille/enfants/{child_id}/photo")
+def photo(session: SessionDep, person: CurrentPerson, child_id: str) -> Response:
+    """The photo itself, for the child's family and its school's intendance; never kept
+    in a cache (a shared computer must not show it to the next person)."""
+    with session.begin():
+        found = visible_photo(session, person.principal, child_id=child_id)
+        jpeg = None if found is None else bytes(found.jpeg)
+    if jpeg is None:
+        raise WebError(404)
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
+
+
+@router.get(ADD_CHILD)
+def add_child_page(request: Request, person: CurrentParent) -> Response:
+    """« Ajouter un enfant »: the same fields as the sign-up, for the logged-in parent."""
+    return render(request, "famille/ajouter_enfant.html", {"values": {}})
+
+
+@router.post(ADD_CHILD)
+def add_child(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    _csrf: CsrfChecked,
+    card_digits: TextField = "",
+    last_name: TextField = "",
+    first_name: TextField = "",
+) -> Response:
+    """A pending request, in the parent's name, for the intendance to validate."""
+    refused: logins.AccountRefused | None = None
+    with session.begin():
+        try:
+            logins.request_account(
+                session,
+                card_digits=card_digits,
+                last_name=last_name,
+                first_name=first_name,
+                email=person.email,
+                ip=client_ip(request),
+                now=now(request),
+            )
+        except logins.AccountRefused as exc:
+            refused = exc
+    if refused is not None:
+        values = {"card_digits": card_digits, "last_name": last_name, "first_name": first_name}
+        status = 429 if refused.message == logins.THROTTLED else 422
+        context = {"values": values, "error": refused.message}
+        return render(request, "famille/ajouter_enfant.html", context, status=status)
+    done = (
+        "Demande envoyée : l'intendance doit la valider. Vous recevrez un e-mail, "
+        "puis l'enfant apparaîtra dans votre espace."
+    )
+    return flash(request, RedirectResponse(HOME, status_code=303), done)
