@@ -95,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="envoyer les e-mails en attente (code 1 si un envoi a échoué)",
     )
-    mail_send.add_argument("--loop", action="store_true", help="continuer à envoyer jusqu'à Ctrl-C")
+    mail_send.add_argument(
+        "--loop", action="store_true", help="continuer à envoyer jusqu'à Ctrl-C ou SIGTERM"
+    )
 
     user = commands.add_parser("user", help="utilisateurs").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -150,9 +152,9 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
 
 def _mail_send(engine: Engine, url: str, *, loop: bool) -> int:
     import logging
-    import threading
+    import signal
 
-    from portal_sync_api.mail.sender import Sender, run_sender
+    from portal_sync_api.mail.sender import Sender, SenderThread
     from portal_sync_api.mail.transports import transport_from_settings
 
     settings = Settings.from_env(url)
@@ -163,7 +165,15 @@ def _mail_send(engine: Engine, url: str, *, loop: bool) -> int:
     if loop:
         # One line per mail sent or retried (row ids only), as serve's log has.
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        run_sender(sender, threading.Event())  # until Ctrl-C
+        # Ctrl-C or SIGTERM stops the sender after the mail it is sending has its outcome
+        # recorded (a mail sent but still marked as sending would be sent again later).
+        # The signals are blocked in both threads and awaited here, never raised mid-send.
+        signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        thread = SenderThread(sender)
+        thread.start()
+        signal.sigwait(signals)
+        thread.stop()
         return 0
     report = sender.deliver_due()
     print(

@@ -116,10 +116,11 @@ class Sender:
         self.max_attempts = max_attempts
         self.lease = lease
 
-    def deliver_due(self) -> DeliveryReport:
-        """Send every row due now (pending and due, or leased past its lease)."""
+    def deliver_due(self, stop: threading.Event | None = None) -> DeliveryReport:
+        """Send every row due now (pending and due, or leased past its lease); when
+        ``stop`` is set, return after the mail being sent."""
         report = DeliveryReport()
-        while True:
+        while stop is None or not stop.is_set():
             now = stamp(self.clock())
             with Session(self.engine) as session:
                 ids = session.scalars(
@@ -131,9 +132,12 @@ class Sender:
             if not ids:
                 return report
             for mail_id in ids:
+                if stop is not None and stop.is_set():
+                    break
                 claimed = self._claim(mail_id)
                 if claimed is not None:
                     self._send(*claimed, report)
+        return report
 
     def _claim(self, mail_id: int) -> tuple[OutboxMail, str] | None:
         now = self.clock()
@@ -218,7 +222,7 @@ def run_sender(
     soon as ``wake`` is set (a transaction of this process queued mail)."""
     while not stop.is_set():
         try:
-            sender.deliver_due()
+            sender.deliver_due(stop)
         except Exception:  # the database may be briefly away; try again next round
             log.exception("mail sender: delivery pass failed")
         wake.wait(poll)
@@ -239,7 +243,7 @@ class SenderThread(threading.Thread):
         run_sender(self.sender, self._stop_requested, poll=self.poll)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to end after its current mail, and wait up to ``timeout``."""
+        """Ask the thread to end after the mail it is sending, and wait up to ``timeout``."""
         self._stop_requested.set()
         mail_queued.set()  # interrupts the wait between two passes
         self.join(timeout)

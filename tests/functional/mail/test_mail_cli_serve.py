@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +100,23 @@ def test_serve_without_a_transport_logs_that_mail_stays_queued(
         pass
 
     assert "no transport configured" in log.read_text()
+
+
+def test_mail_send_loop_delivers_what_is_queued_and_stops_cleanly_on_ctrl_c(
+    portal_db: str, engine: Engine, smtp_server: SmtpServer
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal_sync_api", "--db", portal_db, "mail", "send", "--loop"],
+        env={**os.environ, **_smtp_env(smtp_server.port)},
+        stderr=subprocess.PIPE,
+    )
+    try:
+        queue(engine, to="boucle@example.fr")
+        message = smtp_server.wait_for(timeout=20)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+
+    assert message["To"] == "boucle@example.fr"
+    assert process.returncode == 0, err.decode()
+    assert [row.status for row in outbox(engine)] == [SENT]
