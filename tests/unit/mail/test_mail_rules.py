@@ -10,7 +10,7 @@ from jinja2 import UndefinedError
 
 from portal_sync_api.core.config import Settings
 from portal_sync_api.errors import DataError
-from portal_sync_api.mail.outbox import normalize_email, render
+from portal_sync_api.mail.outbox import TEMPLATES, normalize_email, render
 from portal_sync_api.mail.sender import retry_delay
 from portal_sync_api.mail.transports import FileTransport, SmtpTransport, transport_from_settings
 
@@ -127,3 +127,12 @@ def test_settings_refuse_a_bad_smtp_value_naming_the_variable(
     with pytest.raises(DataError) as refused:
         Settings.from_env()
     assert refused.value.field == name
+
+
+def test_every_mail_template_has_a_text_and_an_html_body_on_the_base_layouts() -> None:
+    names = {p.stem for p in TEMPLATES.iterdir() if p.suffix in (".txt", ".html")}
+    for name in sorted(n for n in names if not n.startswith("_")):
+        text = (TEMPLATES / f"{name}.txt").read_text(encoding="utf-8")
+        html = (TEMPLATES / f"{name}.html").read_text(encoding="utf-8")
+        assert text.startswith('{% extends "_base.txt" %}'), name
+        assert html.startswith('{% extends "_base.html" %}'), name
