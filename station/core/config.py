@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from station.core.errors import ConfigError
+from station.core.reader_kinds import COMMON_KEYS, READER_KINDS, key_table
 from station.core.timeutil import zone
 
 DEFAULT_CONFIG_PATH = Path("/etc/cantine/station.toml")
-
-READER_KINDS = ("wedge", "evdev", "serial", "camera")
 
 # key -> (python type, default); required keys have the default ``...``.
 _STATION_KEYS: dict[str, tuple[type, Any]] = {
@@ -37,26 +36,11 @@ _PORTAL_KEYS: dict[str, tuple[type, Any]] = {
     "batch_size": (int, 500),
     "page_size": (int, 5000),
 }
-_READER_COMMON: dict[str, tuple[type, Any]] = {
-    "kind": (str, ...),
-    "name": (str, ""),
-    "debounce_seconds": (float, 3.0),
-}
+# What a [[readers]] entry may hold is declared once per kind, in station/core/reader_kinds.py;
+# these are views of it in the form of the sections above (the example-file test reads them).
+_READER_COMMON: dict[str, tuple[type, Any]] = key_table(COMMON_KEYS)
 READER_KEYS: dict[str, dict[str, tuple[type, Any]]] = {
-    "wedge": {"max_interval_ms": (int, 50), "min_length": (int, 6)},
-    "evdev": {"device": (str, ...), "grab": (bool, True)},
-    "serial": {
-        "port": (str, ...),
-        "baudrate": (int, 9600),
-        "terminator": (str, "CR"),
-    },
-    "camera": {
-        "device": (str, "0"),
-        "decoder": (str, "zxing"),
-        "confirm_frames": (int, 2),
-        "width": (int, 640),
-        "height": (int, 480),
-    },
+    name: key_table(kind.keys) for name, kind in READER_KINDS.items()
 }
 
 
@@ -131,6 +115,28 @@ def _check_section(
     return out
 
 
+def _check_reader(entry: Any, where: str, path: Path) -> ReaderConfig:
+    """One ``[[readers]]`` entry against the keys its kind declares in the registry."""
+    name = entry.get("kind") if isinstance(entry, dict) else None
+    kind = READER_KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise ConfigError(
+            f"{path}: « {where}.kind » doit être l'un de {', '.join(READER_KINDS)}, reçu {name!r}"
+        )
+    keys = kind.all_keys
+    options = _check_section(entry, key_table(keys.values()), where, path)
+    for key in keys.values():
+        if key.choices:
+            allowed = key.choice(options[key.name])
+            if allowed is None:
+                raise ConfigError(
+                    f"{path}: « {where}.{key.name} » doit être l'un de "
+                    f"{', '.join(key.choices)}, reçu {options[key.name]!r}"
+                )
+            options[key.name] = allowed
+    return ReaderConfig(kind=kind.name, options=options)
+
+
 def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
     """Validate already-parsed TOML ``data`` read from ``path``."""
     for top in data:
@@ -153,17 +159,9 @@ def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
     readers_raw = data.get("readers", [])
     if not isinstance(readers_raw, list):
         raise ConfigError(f"{path}: « readers » doit être une liste [[readers]]")
-    readers: list[ReaderConfig] = []
-    for i, entry in enumerate(readers_raw, start=1):
-        where = f"readers[{i}]"
-        kind = entry.get("kind") if isinstance(entry, dict) else None
-        if kind not in READER_KINDS:
-            raise ConfigError(
-                f"{path}: « {where}.kind » doit être l'un de {', '.join(READER_KINDS)}, "
-                f"reçu {kind!r}"
-            )
-        options = _check_section(entry, _READER_COMMON | READER_KEYS[kind], where, path)
-        readers.append(ReaderConfig(kind=kind, options=options))
+    readers = [
+        _check_reader(entry, f"readers[{i}]", path) for i, entry in enumerate(readers_raw, start=1)
+    ]
     return StationConfig(
         station=StationSection(**(station | {"database": database})),
         portal=PortalSection(**portal),

@@ -1,5 +1,9 @@
 """Doctor checks of the configured readers: device present, opens, decoder library loads.
 
+Each kind names its probe, ``probe_KIND(label, options) -> list[Finding]`` below, in the
+registry (:mod:`station.core.reader_kinds`); :func:`check_readers` runs the probe of each
+configured reader's kind and knows no kind itself.
+
 Nothing is grabbed or read: a running app keeps its devices. (A camera in use by the
 running app cannot be opened twice: stop the service before checking it.)
 """
@@ -7,14 +11,19 @@ running app cannot be opened twice: stop the service before checking it.)
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from station.core.config import ReaderConfig, StationConfig
 from station.core.errors import ReaderError
+from station.core.reader_kinds import READER_KINDS, load
 from station.doctor.findings import Finding, Level
 from station.readers import decode
 from station.readers.factory import reader_name
+
+Probe = Callable[[str, Mapping[str, Any]], list[Finding]]
+"""The signature of every kind's probe: a label for the findings, the entry's options."""
 
 
 def _is_path(device: str) -> bool:
@@ -44,14 +53,19 @@ def _denied(label: str, device: str, group: str, code: str) -> Finding:
     )
 
 
-def _serial(label: str, options: dict[str, object]) -> Finding:
+def probe_serial(label: str, options: Mapping[str, Any]) -> list[Finding]:
+    """A serial port: present, allowed, opens at the configured speed."""
+    return [_serial(label, options)]
+
+
+def _serial(label: str, options: Mapping[str, Any]) -> Finding:
     import serial
 
     port = str(options["port"])
     if _is_path(port) and not os.path.exists(port):
         return _absent(label, port, "port série (serial port)", "readers.serial_absent")
     try:
-        handle = serial.serial_for_url(port, baudrate=int(str(options.get("baudrate", 9600))))
+        handle = serial.serial_for_url(port, baudrate=int(options["baudrate"]))
     except PermissionError:
         return _denied(label, port, "dialout", "readers.serial_denied")
     except (serial.SerialException, OSError, ValueError) as e:
@@ -68,7 +82,12 @@ def _serial(label: str, options: dict[str, object]) -> Finding:
     return Finding(label, Level.OK, f"port série {port} ouvert", code="readers.ok")
 
 
-def _evdev(label: str, options: dict[str, object]) -> Finding:
+def probe_evdev(label: str, options: Mapping[str, Any]) -> list[Finding]:
+    """An input device: present (by path or name), allowed; it is not grabbed."""
+    return [_evdev(label, options)]
+
+
+def _evdev(label: str, options: Mapping[str, Any]) -> Finding:
     spec = str(options["device"])
     if _is_path(spec) and not os.path.exists(spec):
         return _absent(label, spec, "scanner (input device)", "readers.evdev_absent")
@@ -101,11 +120,12 @@ def _evdev(label: str, options: dict[str, object]) -> Finding:
     return Finding(label, Level.OK, f"{path} « {name} »", code="readers.ok")
 
 
-def _camera(label: str, options: dict[str, object]) -> list[Finding]:
+def probe_camera(label: str, options: Mapping[str, Any]) -> list[Finding]:
+    """A camera: its decoder library loads, the device is present, allowed and opens."""
     from station.readers.camera import camera_unavailable, capture_target, device_path
 
     findings: list[Finding] = []
-    decoder = str(options.get("decoder", decode.DEFAULT_DECODER))
+    decoder = str(options["decoder"])
     try:
         decode.get_decoder(decoder)
     except ReaderError as e:
@@ -132,7 +152,7 @@ def _camera(label: str, options: dict[str, object]) -> list[Finding]:
                 code="readers.decoder_ok",
             )
         )
-    device = str(options.get("device", "0"))
+    device = str(options["device"])
     shown = device_path(device)
     if not os.path.exists(shown):
         findings.append(_absent(label, shown, "caméra (camera)", "readers.camera_absent"))
@@ -163,27 +183,23 @@ def _camera(label: str, options: dict[str, object]) -> list[Finding]:
     return findings
 
 
-def _wedge(label: str, _options: dict[str, object]) -> Finding:
-    return Finding(
-        label,
-        Level.OK,
-        "scanner clavier (keyboard wedge) : rien à ouvrir ; essayez-le avec `station listen`",
-        code="readers.ok",
-    )
-
-
-_PROBES: dict[str, Callable[[str, dict[str, object]], Finding]] = {
-    "wedge": _wedge,
-    "serial": _serial,
-    "evdev": _evdev,
-}
+def probe_wedge(label: str, _options: Mapping[str, Any]) -> list[Finding]:
+    """A keyboard wedge: nothing to open (it types into the terminal)."""
+    return [
+        Finding(
+            label,
+            Level.OK,
+            "scanner clavier (keyboard wedge) : rien à ouvrir ; essayez-le avec `station listen`",
+            code="readers.ok",
+        )
+    ]
 
 
 def _probe(reader: ReaderConfig, index: int) -> list[Finding]:
     label = f"lecteur {reader_name(reader, index)} ({reader.kind})"
-    if reader.kind == "camera":
-        return _camera(label, reader.options)
-    return [_PROBES[reader.kind](label, reader.options)]
+    kind = READER_KINDS[reader.kind]  # the config was validated against the same registry
+    probe: Probe = load(kind.probe)
+    return probe(label, kind.with_defaults(reader.options))
 
 
 def check_readers(config: StationConfig) -> list[Finding]:

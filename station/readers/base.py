@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, TextIO, runtime_checkable
 
 from station.core.clock import Clock, SystemClock
 from station.core.errors import ReaderError
@@ -57,6 +57,39 @@ class Reader(Protocol):
     def close(self) -> None:
         """Stop reading and release the device; idempotent."""
         ...
+
+
+WedgeInput = Literal["stdin", "keys"]
+"""Where wedge scanners are read: ``"stdin"`` (headless) or key events the app feeds."""
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a kind's constructor gets to build the reader of one ``[[readers]]`` entry.
+
+    Each kind names its constructor, ``build(request) -> Reader``, in the registry
+    (:mod:`station.core.reader_kinds`); the factory makes the request.
+    """
+
+    name: str
+    options: Mapping[str, Any]
+    """Every key of the kind (defaults filled in), validated against the registry."""
+    on_scan: ScanCallback
+    on_error: ErrorCallback
+    clock: Clock | None = None
+    on_status: StatusCallback | None = None
+    wedge_input: WedgeInput = "stdin"
+    stdin: TextIO | None = None
+    """The terminal a ``"stdin"`` wedge reads (``None``: ``sys.stdin``)."""
+
+    @property
+    def debounce_seconds(self) -> float:
+        """The entry's ``debounce_seconds``."""
+        return float(self.options["debounce_seconds"])
+
+
+Constructor = Callable[[BuildRequest], Reader]
+"""The signature of every kind's ``build`` function."""
 
 
 class ScanEmitter:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from station.core.errors import ReaderError
 from station.core.models import Source
-from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
+from station.readers.base import BuildRequest, ErrorCallback, ScanCallback, ThreadedReader
 from station.readers.decode import DEFAULT_DECODER, ConfirmationFilter, decode, get_decoder
 
 
@@ -112,3 +112,21 @@ class CameraReader(ThreadedReader):
         capture, self._capture = self._capture, None
         if capture is not None:
             capture.release()
+
+
+def build(request: BuildRequest) -> CameraReader:
+    """The reader of a ``kind = "camera"`` entry (the kind's constructor in the registry)."""
+    o = request.options
+    return CameraReader(
+        request.name,
+        request.on_scan,
+        request.on_error,
+        device=str(o["device"]),
+        decoder=str(o["decoder"]),
+        confirm_frames=int(o["confirm_frames"]),
+        width=int(o["width"]),
+        height=int(o["height"]),
+        clock=request.clock,
+        debounce_seconds=request.debounce_seconds,
+        on_status=request.on_status,
+    )

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from station.core.errors import ReaderError
 from station.core.models import Source
-from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
+from station.readers.base import BuildRequest, ErrorCallback, ScanCallback, ThreadedReader
 
 EV_KEY = 1
 KEY_UP, KEY_DOWN, KEY_REPEAT = 0, 1, 2
@@ -203,3 +203,18 @@ class EvdevReader(ThreadedReader):
         except OSError:
             pass  # already gone (unplugged)
         device.close()
+
+
+def build(request: BuildRequest) -> EvdevReader:
+    """The reader of a ``kind = "evdev"`` entry (the kind's constructor in the registry)."""
+    o = request.options
+    return EvdevReader(
+        request.name,
+        request.on_scan,
+        request.on_error,
+        device=str(o["device"]),
+        grab=bool(o["grab"]),
+        clock=request.clock,
+        debounce_seconds=request.debounce_seconds,
+        on_status=request.on_status,
+    )

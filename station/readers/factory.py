@@ -1,22 +1,32 @@
 """Build the readers listed in ``[[readers]]``; works without a UI.
 
-Heavy libraries are imported only for the kinds configured (a station with a serial
-scanner never loads OpenCV). Several readers at once are fine: each runs in its own
-thread and reports through the same callbacks.
+The factory knows no kind: it looks the entry's kind up in the registry
+(:mod:`station.core.reader_kinds`) and calls the constructor the kind names there, with the
+kind's defaults filled in. Heavy libraries are imported only for the kinds configured (a
+station with a serial scanner never loads OpenCV). Several readers at once are fine: each
+runs in its own thread and reports through the same callbacks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, TextIO
+from typing import TextIO
 
 from station.core.clock import Clock
 from station.core.config import ReaderConfig
 from station.core.errors import ReaderError
-from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
-from station.readers.debounce import DEFAULT_WINDOW_SECONDS
+from station.core.reader_kinds import READER_KINDS, load
+from station.readers.base import (
+    BuildRequest,
+    Constructor,
+    ErrorCallback,
+    Reader,
+    ScanCallback,
+    StatusCallback,
+    WedgeInput,
+)
 
-WedgeInput = Literal["stdin", "keys"]
+__all__ = ["WedgeInput", "build_reader", "build_readers", "close_all", "reader_name", "start_all"]
 
 
 def reader_name(config: ReaderConfig, index: int) -> str:
@@ -36,66 +46,23 @@ def build_reader(
     wedge_input: WedgeInput = "stdin",
     stdin: TextIO | None = None,
 ) -> Reader:
-    """One reader for one ``[[readers]]`` entry (not started)."""
-    o = config.options
-    name = reader_name(config, index)
-    common: dict[str, Any] = {
-        "clock": clock,
-        "debounce_seconds": float(o.get("debounce_seconds", DEFAULT_WINDOW_SECONDS)),
-    }
-    # The key-fed wedge reader is always connected: only thread readers report status.
-    threaded: dict[str, Any] = {**common, "on_status": on_status}
-    if config.kind == "wedge":
-        from station.readers.wedge import KeyWedgeReader, StdinWedgeReader
-
-        if wedge_input == "keys":
-            return KeyWedgeReader(
-                name,
-                on_scan,
-                on_error,
-                max_interval_ms=int(o.get("max_interval_ms", 50)),
-                min_length=int(o.get("min_length", 6)),
-                **common,
-            )
-        return StdinWedgeReader(name, on_scan, on_error, stream=stdin, **threaded)
-    if config.kind == "serial":
-        from station.readers.serial import SerialReader
-
-        return SerialReader(
-            name,
-            on_scan,
-            on_error,
-            port=str(o["port"]),
-            baudrate=int(o.get("baudrate", 9600)),
-            terminator=str(o.get("terminator", "CR")),
-            **threaded,
+    """One reader for one ``[[readers]]`` entry (not started), by its kind's constructor."""
+    kind = READER_KINDS.get(config.kind)
+    if kind is None:
+        raise ReaderError(f"type de lecteur inconnu « {config.kind} »")
+    constructor: Constructor = load(kind.constructor)
+    return constructor(
+        BuildRequest(
+            name=reader_name(config, index),
+            options=kind.with_defaults(config.options),
+            on_scan=on_scan,
+            on_error=on_error,
+            clock=clock,
+            on_status=on_status,
+            wedge_input=wedge_input,
+            stdin=stdin,
         )
-    if config.kind == "camera":
-        from station.readers.camera import CameraReader
-
-        return CameraReader(
-            name,
-            on_scan,
-            on_error,
-            device=str(o.get("device", "0")),
-            decoder=str(o.get("decoder", "zxing")),
-            confirm_frames=int(o.get("confirm_frames", 2)),
-            width=int(o.get("width", 640)),
-            height=int(o.get("height", 480)),
-            **threaded,
-        )
-    if config.kind == "evdev":
-        from station.readers.evdev import EvdevReader
-
-        return EvdevReader(
-            name,
-            on_scan,
-            on_error,
-            device=str(o["device"]),
-            grab=bool(o.get("grab", True)),
-            **threaded,
-        )
-    raise ReaderError(f"type de lecteur inconnu « {config.kind} »")
+    )
 
 
 def build_readers(

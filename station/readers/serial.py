@@ -18,7 +18,7 @@ import serial
 
 from station.core.errors import ReaderError
 from station.core.models import Source
-from station.readers.base import ErrorCallback, ScanCallback, ThreadedReader
+from station.readers.base import BuildRequest, ErrorCallback, ScanCallback, ThreadedReader
 
 TERMINATORS: dict[str, bytes] = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n"}
 MAX_FRAME_BYTES = 256
@@ -143,3 +143,19 @@ class SerialReader(ThreadedReader):
         port, self._serial = self._serial, None
         if port is not None:
             port.close()
+
+
+def build(request: BuildRequest) -> SerialReader:
+    """The reader of a ``kind = "serial"`` entry (the kind's constructor in the registry)."""
+    o = request.options
+    return SerialReader(
+        request.name,
+        request.on_scan,
+        request.on_error,
+        port=str(o["port"]),
+        baudrate=int(o["baudrate"]),
+        terminator=str(o["terminator"]),
+        clock=request.clock,
+        debounce_seconds=request.debounce_seconds,
+        on_status=request.on_status,
+    )

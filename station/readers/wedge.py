@@ -56,7 +56,13 @@ from typing import Any, ClassVar, TextIO
 from station.core.clock import Clock, SystemClock
 from station.core.errors import ReaderError
 from station.core.models import Source
-from station.readers.base import ErrorCallback, ScanCallback, ScanEmitter, ThreadedReader
+from station.readers.base import (
+    BuildRequest,
+    ErrorCallback,
+    ScanCallback,
+    ScanEmitter,
+    ThreadedReader,
+)
 from station.readers.debounce import DEFAULT_WINDOW_SECONDS
 
 ENTER_KEYS = frozenset({"enter", "\r", "\n", "ctrl+m", "ctrl+j"})
@@ -238,3 +244,31 @@ def _read_line(fd: int) -> str | None:
         chunks += byte
         if len(chunks) > 4096:
             return chunks.decode("utf-8", errors="replace") + "\n"
+
+
+def build(request: BuildRequest) -> KeyWedgeReader | StdinWedgeReader:
+    """The reader of a ``kind = "wedge"`` entry (the kind's constructor in the registry).
+
+    ``wedge_input="keys"`` (the Textual app): a :class:`KeyWedgeReader` the app feeds key
+    events to; ``"stdin"`` (headless, ``station listen``): the terminal read line by line.
+    """
+    if request.wedge_input == "keys":
+        return KeyWedgeReader(
+            request.name,
+            request.on_scan,
+            request.on_error,
+            max_interval_ms=int(request.options["max_interval_ms"]),
+            min_length=int(request.options["min_length"]),
+            clock=request.clock,
+            debounce_seconds=request.debounce_seconds,
+        )
+    # The key-fed reader is always connected: only the thread reader reports status.
+    return StdinWedgeReader(
+        request.name,
+        request.on_scan,
+        request.on_error,
+        stream=request.stdin,
+        clock=request.clock,
+        debounce_seconds=request.debounce_seconds,
+        on_status=request.on_status,
+    )
