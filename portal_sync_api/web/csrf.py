@@ -48,7 +48,13 @@ async def check_csrf(request: Request) -> None:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     expected = expected_token(request, current_person(request))
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+    # Compared as bytes: compare_digest raises on a str with non-ASCII characters (a
+    # forged token « jeton-inventé » would otherwise be a 500, not a refusal).
+    if (
+        not isinstance(sent, str)
+        or not expected
+        or not hmac.compare_digest(sent.encode(), expected.encode())
+    ):
         raise WebError(403, REFUSED, title="Formulaire refusé")
 
 

@@ -179,7 +179,7 @@ def test_login_comes_back_to_the_page_that_asked_for_it(web: Web) -> None:
     assert answer.headers["location"] == "/intendance/comptes-en-attente"
 
 
-@pytest.mark.parametrize("token", [None, "", "faux-jeton"])
+@pytest.mark.parametrize("token", [None, "", "faux-jeton", "jeton-inventé"])
 def test_forms_without_the_right_csrf_token_are_refused_and_change_nothing(
     web: Web, token: str | None
 ) -> None:
