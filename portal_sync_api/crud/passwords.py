@@ -46,7 +46,9 @@ _hasher = PasswordHasher()  # argon2id, the library's current defaults
 # Verified when the address is unknown, so a wrong address costs the same time as a
 # wrong password and the answer time tells nothing.
 _DUMMY_HASH = _hasher.hash("aucun compte ne porte ce mot de passe")
-_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"'\x00-\x1f\x7f]+@[^@\s<>\"'\x00-\x1f\x7f]+\.[^@\s<>\"'\x00-\x1f\x7f]+$"
+)
 
 
 class AccountRefused(PortalError):
@@ -223,7 +225,8 @@ def authenticate(
     address and the IP and answered ``WRONG_LOGIN`` (whether the address exists or not);
     after ``THROTTLE_MAX`` failures in the window, ``THROTTLED`` without checking."""
     now = now or utcnow()
-    email = normalize_email(email)[:254]
+    # Whatever was typed is counted, but PostgreSQL text cannot hold NUL.
+    email = normalize_email(email).replace("\x00", "")[:254]
     if throttled(session, kind="login", ip=ip, email=email, now=now):
         raise AccountRefused(THROTTLED)
     user = login_user(session, email) if email else None

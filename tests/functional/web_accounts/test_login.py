@@ -247,3 +247,21 @@ def test_cli_user_password_prints_a_link_that_sets_the_password(
             select(User).where(User.email == "gestion@college1849.fr")
         ).scalar_one()
         assert user.password_changed_at is not None
+
+
+@pytest.mark.parametrize("email", ["int\x00@college1849.fr", "é" * 300, "\ud800@x.fr"])
+def test_strange_addresses_get_the_wrong_login_answer_not_an_error(web: Web, email: str) -> None:
+    token = web.form_token("/connexion")
+    answer = web.client.post(
+        "/connexion",
+        content=f"csrf_token={token}&password=x&email=".encode() + _form_bytes(email),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 401
+    assert WRONG_LOGIN in answer.text
+
+
+def _form_bytes(text: str) -> bytes:
+    from urllib.parse import quote_from_bytes
+
+    return quote_from_bytes(text.encode("utf-8", "surrogatepass")).encode()
