@@ -128,6 +128,30 @@ class WebPortal:
         assert statuses == ["applied"], answer.text
         return meal_id
 
+    def new_parent(self, family: str | None = None) -> tuple[str, str]:
+        """A new parent login (of ``family``, else the third seeded family, which no other
+        login uses): its unique address and password."""
+        email = f"parent-{uuid.uuid4().hex[:10]}@example.fr"
+        password = f"mot de passe {uuid.uuid4().hex[:8]}"
+        with self.db() as session:
+            create_login(
+                session,
+                email=email,
+                password=password,
+                role="parent",
+                family_id=family or self.school.families[2],
+            )
+        return email, password
+
+    def photo_sha(self, child_id: str) -> str | None:
+        """The SHA-256 of the child's stored photo, ``None`` when there is none."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT sha256 FROM child_photos WHERE child_id = :child"),
+                {"child": child_id},
+            ).scalar_one_or_none()
+        return None if found is None else str(found)
+
     def forget_attempts(self) -> None:
         """Forget every counted failure (login, sign-up, reset): the throttle starts over."""
         with self.db() as session:
