@@ -81,3 +81,19 @@ def test_unknown_timezone_is_rejected(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="introuvable"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_reader_value_outside_its_allowed_values_is_named_with_them(tmp_path: Path) -> None:
+    text = VALID + '\n[[readers]]\nkind = "camera"\ndecoder = "zbar"\n'
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert "« readers[3].decoder » doit être l'un de zxing, pyzbar, reçu 'zbar'" in (
+        err.value.message
+    )
+
+
+def test_reader_allowed_values_ignore_case_as_the_serial_reader_always_did(
+    tmp_path: Path,
+) -> None:
+    config = load_config(write(tmp_path, VALID + 'terminator = "crlf"\n'))
+    assert config.readers[1].options["terminator"] == "CRLF"
