@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from cantine_harness.portal import create_station_token, running_portal
+from cantine_harness.portal import create_station_token, free_port, running_portal
 from cantine_harness.school import TARIFFS, roster, school_with_tariffs
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.logins import create_login
 from portal_sync_api.crud.roster import ReservationRow, import_reservations, import_roster
 from portal_sync_api.migrate import upgrade
 from station.core.config import StationConfig, load_config
@@ -37,6 +38,10 @@ TIMEZONE = "Europe/Paris"
 DEMO_WINDOW = ("00:00", "23:59")
 SERVICE_NOTE = "démo : ouvert toute la journée"
 PRICE_TARIFF = "T3"  # 4,15 €
+#: The parents' space login of the family of card 1849-00001 (printed by ``station demo``).
+DEMO_PARENT = ("parent@demo.fr", "demo-parent-1849")
+#: The intendance's login of the demo school (validates sign-ups).
+DEMO_INTENDANCE = ("intendance@demo.fr", "demo-intendance-1849")
 
 
 class DemoError(StationError):
@@ -65,6 +70,15 @@ class DemoStation:
     cards: list[TryCard]
     pupils: int
     synced_at: datetime | None = None
+    #: Where the demo portal writes its e-mails (one ``.eml`` file each), not sent.
+    mail_dir: Path | None = None
+    parent_login: tuple[str, str] = DEMO_PARENT
+    intendance_login: tuple[str, str] = DEMO_INTENDANCE
+
+    @property
+    def family_url(self) -> str:
+        """The parents' space, where both logins are used."""
+        return f"{self.portal_url}/connexion"
 
 
 # The demo children whose cards are printed: (number, role). Their families are their own
@@ -139,11 +153,38 @@ def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int 
         engine.dispose()
 
 
-@contextlib.contextmanager
-def _portal(database_url: str, log: Path) -> Iterator[str]:
-    """The demo's portal on loopback; its failures said in French."""
+def seed_logins(database_url: str) -> None:
+    """The demo's web logins: a parent of the family of card ``1849-00001`` and the
+    school's intendance, both able to log in at once."""
+    engine = make_engine(database_url)
     try:
-        with running_portal(database_url, migrate_first=False, timeout=30.0, log=log) as portal:
+        with session_scope(engine) as session:
+            email, password = DEMO_PARENT
+            create_login(
+                session, email=email, password=password, role="parent", family_id=f"F{SCHOOL}D1"
+            )
+            email, password = DEMO_INTENDANCE
+            create_login(
+                session, email=email, password=password, role="intendance", school_code=SCHOOL
+            )
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _portal(database_url: str, log: Path, mail_dir: Path) -> Iterator[str]:
+    """The demo's portal on loopback, writing its e-mails to ``mail_dir`` instead of
+    sending them; its failures said in French."""
+    port = free_port()
+    env = {
+        "PORTAL_MAIL_DIR": str(mail_dir),
+        # Links in the e-mails (password choice) lead back to this very portal.
+        "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    try:
+        with running_portal(
+            database_url, migrate_first=False, timeout=30.0, log=log, port=port, env=env
+        ) as portal:
             yield portal.url
     except RuntimeError as e:
         raise DemoError(f"le portail s'est arrêté au démarrage (journal : {log})") from e
@@ -191,8 +232,11 @@ def demo_station(
     database_url = f"sqlite:///{directory / 'portal.db'}"
     upgrade(database_url)
     seed_portal(database_url, today=today, pupils=pupils, seed=seed)
+    seed_logins(database_url)
     token = create_station_token(database_url, school=SCHOOL, name=STATION)
-    with _portal(database_url, directory / "portal.log") as url:
+    mail_dir = directory / "mails"
+    mail_dir.mkdir(exist_ok=True)
+    with _portal(database_url, directory / "portal.log", mail_dir) as url:
         config_path = write_config(directory, url, token)
         config = load_config(config_path)
         result = sync_once(config)
@@ -205,4 +249,5 @@ def demo_station(
             cards=try_cards(),
             pupils=pupils,
             synced_at=datetime.now(zone(TIMEZONE)),
+            mail_dir=mail_dir,
         )

@@ -35,6 +35,12 @@ def describe(demo: DemoStation) -> str:
         f"Configuration du poste : {demo.config_path}",
         "Service du déjeuner ouvert toute la journée pour la démo.",
         "",
+        f"Espace des familles : {demo.family_url}",
+        f"  parent (carte {demo.cards[0].code}) : {demo.parent_login[0]}"
+        f" / mot de passe {demo.parent_login[1]}",
+        f"  intendance : {demo.intendance_login[0]} / mot de passe {demo.intendance_login[1]}",
+        f"E-mails de la démo (non envoyés, un fichier .eml chacun) : {demo.mail_dir}",
+        "",
         "Cartes à essayer (tapez le code puis Entrée) :",
     ]
     lines += [f"  {c.code}  {c.name:<30} → {c.expect}" for c in demo.cards]
