@@ -70,8 +70,10 @@ class Person:
 
 
 def start_session(session: Session, *, user: User, now: datetime | None = None) -> str:
-    """Open a web session for ``user``; returns the id to put in the cookie."""
+    """Open a web session for ``user``; returns the id to put in the cookie. Sessions
+    and failed attempts that no longer count are deleted on the way (tables stay small)."""
     now = now or utcnow()
+    purge(session, now=now)
     raw = secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -84,6 +86,17 @@ def start_session(session: Session, *, user: User, now: datetime | None = None) 
     )
     session.flush()
     return raw
+
+
+def purge(session: Session, *, now: datetime) -> None:
+    """Delete expired sessions and attempts older than the throttle window."""
+    session.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at <= iso(now - SESSION_IDLE))
+            | (WebSession.created_at <= iso(now - SESSION_ABSOLUTE))
+        )
+    )
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at <= iso(now - THROTTLE_WINDOW)))
 
 
 def lookup_session(

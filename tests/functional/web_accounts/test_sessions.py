@@ -175,3 +175,17 @@ def test_form_labels_and_buttons_are_the_contracts(web: Web) -> None:
         ">Créer mon compte</button>",
     ):
         assert part in signup
+
+
+def test_a_login_deletes_expired_sessions_and_stale_attempts(web: Web) -> None:
+    from sqlalchemy import func, select
+
+    from portal_sync_api.models import LoginAttempt, WebSession
+
+    web.login(INTENDANCE, INTENDANCE_PASSWORD, client=web.new_client())
+    web.login("autre@example.fr", "mauvais mot de passe")  # not cleared by a success
+    web.clock.advance(minutes=31)
+    web.login(INTENDANCE, INTENDANCE_PASSWORD)
+    with session_scope(web.engine) as session:
+        assert session.execute(select(func.count()).select_from(WebSession)).scalar() == 1
+        assert session.execute(select(func.count()).select_from(LoginAttempt)).scalar() == 0
