@@ -41,7 +41,7 @@ from cantine_harness.portal import (
 )
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.core.security import hash_token
-from portal_sync_api.crud.logins import create_login
+from portal_sync_api.crud.logins import create_login, password_link, request_account
 from portal_sync_api.models import LoginAttempt, PasswordLink
 from tests.support.smtp import SmtpServer, smtp_server_running
 
@@ -142,6 +142,26 @@ class WebPortal:
                 family_id=family or self.school.families[2],
             )
         return email, password
+
+    def pending_request(self) -> str:
+        """A new sign-up request for Tom MARTIN (another family) waiting for the
+        intendance; returns its address."""
+        email = f"demande-{uuid.uuid4().hex[:10]}@example.fr"
+        with self.db() as session:
+            request_account(
+                session,
+                card_digits="01236",
+                last_name="MARTIN",
+                first_name="Tom",
+                email=email,
+                ip="192.0.2.10",
+            )
+        return email
+
+    def password_link(self, email: str) -> str:
+        """A fresh single-use link for ``email`` to choose a password (as mailed)."""
+        with self.db() as session:
+            return password_link(session, email=email, public_url=self.url)
 
     def photo_sha(self, child_id: str) -> str | None:
         """The SHA-256 of the child's stored photo, ``None`` when there is none."""
