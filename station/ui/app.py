@@ -36,6 +36,7 @@ from station.ui.screens.serving import ServingScreen
 from station.ui.screens.undo import UndoScreen
 from station.ui.wedge_keys import WedgeKeyRouter
 from station.ui.widgets.serving.code_entry import CodeEntry
+from station.ui.widgets.serving.verdict_panel import FLASH_SECONDS
 
 
 class SyncRunnerLike(Protocol):
@@ -65,6 +66,7 @@ class StationApp(App[None]):
         Binding("f2", "search", "Sans carte"),
         Binding("f3", "undo", "Annuler passage"),
         Binding("f5", "summary", "Bilan"),
+        Binding("f8", "acknowledge", "Allergie vue", show=False),
         Binding("f9", "sync_now", "Synchro"),
         Binding("f10", "quit", "Quitter"),
         Binding("ctrl+q", "quit", "Quitter", show=False, priority=True),
@@ -81,6 +83,7 @@ class StationApp(App[None]):
         readers: ReaderFactory | None,
         sync: SyncFactory | None,
         verdict_seconds: float,
+        flash_seconds: float,
         export_dir: Path,
         monotonic: Callable[[], float],
         stale_after: timedelta,
@@ -111,6 +114,7 @@ class StationApp(App[None]):
             tz=tz,
             school_name=school_name,
             verdict_seconds=verdict_seconds,
+            flash_seconds=flash_seconds,
             service_note=service_note,
         )
 
@@ -278,6 +282,12 @@ class StationApp(App[None]):
 
         self.push_screen(UndoScreen(meal, self.tz), confirmed)
 
+    def action_acknowledge(self) -> None:
+        """F8 after an allergy verdict the school asks staff to acknowledge."""
+        if self.screen is self.serving:
+            self.serving.acknowledge()
+            self._after_pass()
+
     def action_summary(self) -> None:
         if self.screen is self.serving:
             self.push_screen(
@@ -319,6 +329,7 @@ def build_app(
     tz: ZoneInfo | None = None,
     school_name: str = "",
     verdict_seconds: float = 8.0,
+    flash_seconds: float = FLASH_SECONDS,
     export_dir: Path | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     stale_after: timedelta = timedelta(hours=24),
@@ -341,6 +352,7 @@ def build_app(
         readers=readers,
         sync=sync,
         verdict_seconds=verdict_seconds,
+        flash_seconds=flash_seconds,
         export_dir=export_dir or Path.cwd(),
         monotonic=monotonic,
         stale_after=stale_after,

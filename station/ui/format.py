@@ -47,9 +47,14 @@ def initials(child: Child) -> str:
     return f"{child.first_name[:1]}{child.last_name[:1]}".upper() or "?"
 
 
+def allergen_labels(child: Child) -> list[str]:
+    """The child's allergens in French (« arachide », « fruits à coque »)."""
+    return [ALLERGY_TEXT.get(a, a) for a in child.allergies]
+
+
 def allergy_badges(child: Child) -> list[str]:
     """« ALLERGIE : arachide » badges; empty when the child has none."""
-    return [f"ALLERGIE / PAI : {ALLERGY_TEXT.get(a, a)}" for a in child.allergies]
+    return [f"ALLERGIE / PAI : {label}" for label in allergen_labels(child)]
 
 
 def diet_badges(child: Child) -> list[str]:

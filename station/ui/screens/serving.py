@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 
 from station.core.clock import Clock
 from station.core.errors import StationError
-from station.core.models import Service, Source, Verdict
+from station.core.models import Service, Source, Verdict, Warning
 from station.engine import ServingLine, VoidResult
 from station.readers.events import ScanEvent
 from station.sync.status import SyncStatus
@@ -29,7 +29,7 @@ from station.ui.widgets.serving.reader_status import ReaderStatusLine
 from station.ui.widgets.serving.service_clock import ServiceClock
 from station.ui.widgets.serving.service_counters import ServiceCountersView
 from station.ui.widgets.serving.sync_status import SyncStatusLine
-from station.ui.widgets.serving.verdict_panel import VerdictPanel
+from station.ui.widgets.serving.verdict_panel import FLASH_SECONDS, VerdictPanel
 
 
 class ServingScreen(Screen[None]):
@@ -46,6 +46,7 @@ class ServingScreen(Screen[None]):
         tz: ZoneInfo,
         school_name: str,
         verdict_seconds: float = 8.0,
+        flash_seconds: float = FLASH_SECONDS,
         service_note: str = "",
     ) -> None:
         super().__init__()
@@ -54,9 +55,14 @@ class ServingScreen(Screen[None]):
         self.tz = tz
         self.school_name = school_name
         self.verdict_seconds = verdict_seconds
+        self.flash_seconds = flash_seconds
         self.service_note = service_note
         self.last_verdict: Verdict | None = None
         self._verdict_timer: Timer | None = None
+        self.awaiting_ack = False
+        """An allergy verdict waits for staff's F8 before the next pass is served."""
+        self._held: list[Callable[[], Verdict]] = []
+        """Passes read while waiting: kept, served in order right after F8."""
         self._side_due = False
 
     def compose(self) -> ComposeResult:
@@ -64,7 +70,7 @@ class ServingScreen(Screen[None]):
         clock.note = self.service_note
         yield clock
         with Horizontal(id="serving-main"):
-            yield VerdictPanel(id="verdict")
+            yield VerdictPanel(flash_seconds=self.flash_seconds, id="verdict")
             with Vertical(id="side"):
                 yield ServiceCountersView(id="counters")
                 yield Static("Derniers passages", id="passes-title")
@@ -143,8 +149,24 @@ class ServingScreen(Screen[None]):
             self._side_due = True
             self.call_after_refresh(self.refresh_side)
 
+    def acknowledge(self) -> None:
+        """F8: staff saw the allergy; the passes read meanwhile are served now, in order
+        (stopping again at the next allergy that needs acknowledging)."""
+        if not self.awaiting_ack:
+            return
+        self.awaiting_ack = False
+        self.query_one(VerdictPanel).show_ack("")
+        self._arm_reset()
+        while self._held and not self.awaiting_ack:
+            self._pass(self._held.pop(0))
+
     def _pass(self, serve: Callable[[], Verdict]) -> Verdict | None:
-        """Run one pass through the engine and show its verdict (or the error)."""
+        """Run one pass through the engine and show its verdict (or the error); while an
+        allergy waits for F8, keep the pass for later instead."""
+        if self.awaiting_ack:
+            self._held.append(serve)
+            self._show_waiting()
+            return None
         try:
             verdict = serve()
         except StationError as e:
@@ -152,11 +174,25 @@ class ServingScreen(Screen[None]):
             return None
         self.last_verdict = verdict
         self.query_one(VerdictPanel).show_verdict(verdict, self.tz)
+        if Warning.ALLERGY in verdict.warnings and self.line.views.settings().allergy_ack_required:
+            self.awaiting_ack = True
+            self._show_waiting()
+            self.app.bell()
+            if self._verdict_timer is not None:  # the allergy stays until F8
+                self._verdict_timer.stop()
+                self._verdict_timer = None
+            self.refresh_side_after_paint()
+            return verdict
         if not verdict.served:
             self.app.bell()
         self._arm_reset()
         self.refresh_side_after_paint()
         return verdict
+
+    def _show_waiting(self) -> None:
+        held = len(self._held)
+        waiting = f" — {held} carte{'s' if held > 1 else ''} en attente" if held else ""
+        self.query_one(VerdictPanel).show_ack(f"F8 : allergie vue, servir la suite{waiting}")
 
     def _fail(self, error: StationError) -> None:
         self.query_one(VerdictPanel).show_error(error.title, error.message)

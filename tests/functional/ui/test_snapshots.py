@@ -19,7 +19,6 @@ from station.engine import ServingLine
 from station.readers.events import ScanEvent
 from station.ui.app import StationApp, build_app
 from station.ui.messages import ScanReceived
-from station.ui.widgets.serving.verdict_panel import FLASH_SECONDS
 from tests.functional.ui.conftest import at
 
 SIZES = [
@@ -38,13 +37,14 @@ def scans(*codes: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             app.post_message(ScanReceived(ScanEvent(code, Source.SERIAL, app.clock.now(), "d")))
             await pilot.pause()
             app.clock.advance(minutes=1)  # type: ignore[attr-defined]
-        await pilot.pause(FLASH_SECONDS + 0.2)  # the frame's flash is over: a stable picture
+        await pilot.pause()
 
     return run_before
 
 
 def app_on(line: ServingLine, clock: FixedClock, tmp_path: Path) -> StationApp:
-    return build_app(line, clock=clock, export_dir=tmp_path)
+    # No flash: a timer on a loaded machine must not decide what the picture shows.
+    return build_app(line, clock=clock, export_dir=tmp_path, flash_seconds=0)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -69,6 +69,21 @@ def test_verdict_state_snapshot(
 ) -> None:
     clock.set(at(12, 4))
     assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=scans(*codes))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_allergy_waiting_for_acknowledgement_snapshot(
+    snap_compare: SnapCompare,
+    line: ServingLine,
+    clock: FixedClock,
+    tmp_path: Path,
+    size: tuple[int, int],
+) -> None:
+    clock.set(at(12, 4))
+    settings = {"seq": 900, "kind": "settings", "key": "1849", "data": {"allergy_ack_required": 1}}
+    line.store.apply_page([settings], 900, "ligne-1", clock.now().isoformat())
+    before = scans("1849-00005", "1849-00001")  # the second card waits for F8
+    assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -16,18 +16,20 @@ from textual.widgets import Static
 from station.core.models import Child, Verdict, Warning
 from station.core.money import format_euros
 from station.engine import VoidResult
-from station.ui.format import child_name, money_line, verdict_headline
+from station.ui.format import allergen_labels, child_name, money_line, verdict_headline
 from station.ui.widgets.repaint import update_in_place
 from station.ui.widgets.serving.alert_badges import AlertBadges
+from station.ui.widgets.serving.big_line import BigLine
 from station.ui.widgets.serving.child_photo import ChildPhoto
 from station.ui.widgets.serving.verdict_banner import VerdictBanner
 
-_STATES = ("-idle", "-served", "-warning", "-refused", "-voided", "-error", "-flash")
+_STATES = ("-idle", "-served", "-warning", "-allergy", "-refused", "-voided", "-error", "-flash")
 # How long the frame flashes when a verdict arrives: two identical refusals in a row must
 # still look like two reads.
 FLASH_SECONDS = 0.4
 # Warnings that turn a served verdict orange: staff must look before handing the tray.
-_ORANGE = {Warning.LOW_BALANCE, Warning.ALLERGY, Warning.NO_TARIFF}
+# An allergy is a state of its own (another colour, another frame, the allergens large).
+_ORANGE = {Warning.LOW_BALANCE, Warning.NO_TARIFF}
 
 
 class VerdictPanel(Vertical):
@@ -38,8 +40,10 @@ class VerdictPanel(Vertical):
     differs, and a relayout only when a line appears, disappears or changes height.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, flash_seconds: float = FLASH_SECONDS, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.flash_seconds = flash_seconds
+        """How long a new verdict flashes the frame; 0 never flashes (stable snapshots)."""
         self.state = "-idle"
         self._texts: dict[str, str] = {}
         self.reads = 0
@@ -55,12 +59,15 @@ class VerdictPanel(Vertical):
                 yield Static(id="verdict-class")
                 yield AlertBadges(id="verdict-badges")
                 yield Static(id="verdict-money")
+        yield BigLine(id="verdict-allergens")
+        yield Static(id="verdict-ack")
         yield Static(id="verdict-stamp")
 
     def on_mount(self) -> None:
         self.show_idle()
 
     def _set_state(self, state: str, *, flash: bool = False) -> None:
+        flash = flash and self.flash_seconds > 0
         # One restyle of the panel's subtree per change (each class call is one), none
         # when the state stays the same: restyling is most of the time to screen.
         if flash or state != self.state or not self.has_class(state):
@@ -68,7 +75,7 @@ class VerdictPanel(Vertical):
             self.set_classes([c for c in self.classes if c not in _STATES] + [state, *extra])
         self.state = state
         if flash:
-            self.set_timer(FLASH_SECONDS, self._end_flash)
+            self.set_timer(self.flash_seconds, self._end_flash)
 
     def _end_flash(self) -> None:
         self.remove_class("-flash")
@@ -95,14 +102,19 @@ class VerdictPanel(Vertical):
     def show_idle(self, hint: str = "Présentez la carte") -> None:
         self._set_state("-idle")
         self._text("verdict-stamp", "")
+        self.query_one(BigLine).show("")
+        self.show_ack("")
         self.query_one(VerdictBanner).show("")
         self._text("verdict-reason", hint)
         self._who(None, "", "")
         self._text("verdict-money", "")
 
     def show_verdict(self, verdict: Verdict, tz: ZoneInfo) -> None:
+        allergens = ", ".join(allergen_labels(verdict.child)) if verdict.child else ""
         if not verdict.served:
             state = "-refused"
+        elif Warning.ALLERGY in verdict.warnings:
+            state = "-allergy"
         elif _ORANGE.intersection(verdict.warnings):
             state = "-warning"
         else:
@@ -118,9 +130,20 @@ class VerdictPanel(Vertical):
             f"Classe {child.class_name}" if child and child.class_name else "",
         )
         self._text("verdict-money", money_line(verdict) if child else "")
+        self.query_one(BigLine).show(allergens.upper() if state == "-allergy" else "")
+        self.show_ack("")
+
+    def show_ack(self, text: str) -> None:
+        """The acknowledgement line at the foot of an allergy verdict (empty hides it); it
+        takes the place of the read stamp, so a small terminal still shows it."""
+        self._text("verdict-ack", text)
+        stamp = self.query_one("#verdict-stamp")
+        if stamp.display == bool(text):
+            stamp.display = not text
 
     def show_void(self, result: VoidResult) -> None:
         self._set_state("-voided")
+        self.query_one(BigLine).show("")
         self.query_one(VerdictBanner).show("ANNULÉ")
         self._text(
             "verdict-reason",
@@ -132,6 +155,7 @@ class VerdictPanel(Vertical):
 
     def show_error(self, title: str, message: str) -> None:
         self._set_state("-error", flash=True)
+        self.query_one(BigLine).show("")
         self.query_one(VerdictBanner).show("ERREUR")
         self._text("verdict-reason", f"{title} : {message}")
         self._who(None, "", "")
