@@ -127,6 +127,19 @@ def make_intendance(db: Engine, *, school: str, email: str, password: str) -> No
         create_login(session, email=email, password=password, role="intendance", school_code=school)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id still, with the smallest cost: the tests hash and verify hundreds of
+    passwords on a shared 2-core machine (the production cost is the library's)."""
+    from argon2 import PasswordHasher
+
+    from portal_sync_api.crud import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("aucun compte"))
+
+
 @pytest.fixture
 def web(portal_db: str, engine: Engine) -> Iterator[Web]:  # noqa: F811
     """School 1849 seeded, an intendance login, a client on the app with a fake clock."""

@@ -265,3 +265,12 @@ def _form_bytes(text: str) -> bytes:
     from urllib.parse import quote_from_bytes
 
     return quote_from_bytes(text.encode("utf-8", "surrogatepass")).encode()
+
+
+def test_passwords_are_stored_as_argon2id_hashes(web: Web) -> None:
+    email = parent_with_password(web)
+    with session_scope(web.engine) as session:
+        user = session.execute(select(User).where(User.email == email)).scalar_one()
+        assert user.password_hash is not None
+        assert user.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in user.password_hash
