@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -70,72 +71,85 @@ class Browser:
         return self.client.post(path, data=body, files=files, follow_redirects=False)
 
 
-@dataclass
 class Family:
-    """The seeded school, its database and a logged-in browser per person."""
+    """The seeded school, its database and a browser per person, logged in on first use
+    (a login costs an argon2 hash and check: only the people a test uses pay it)."""
 
-    school: SeededSchool
-    other_school: SeededSchool
-    engine: Engine
-    parent: Browser
-    neighbour: Browser
-    intendance: Browser
-    other_intendance: Browser
-    anonymous: Browser
-    clients: list[TestClient] = field(default_factory=list)
+    def __init__(
+        self, school: SeededSchool, other_school: SeededSchool, db: Engine, app: FastAPI
+    ) -> None:
+        self.school = school
+        self.other_school = other_school
+        self.engine = db
+        self.app = app
+        self.clients: list[TestClient] = []
+        self._browsers: dict[str | None, Browser] = {}
 
-    @property
-    def herve(self) -> str:
-        return self.school.children[0]
-
-    @property
-    def tom(self) -> str:
-        return self.school.children[2]
-
-
-def _logins(db: Engine) -> None:
-    with session_scope(db) as session:
-        for email, family in ((PARENT, "F18491"), (NEIGHBOUR, "F18492")):
-            create_login(session, email=email, password=PASSWORD, role="parent", family_id=family)
-        for email, school in ((INTENDANCE, "1849"), (OTHER_INTENDANCE, "1850")):
-            create_login(
-                session, email=email, password=PASSWORD, role="intendance", school_code=school
-            )
-
-
-@pytest.fixture
-def family(portal_db: str, engine: Engine) -> Iterator[Family]:  # noqa: F811
-    """School 1849 (and 1850) seeded, every person logged in in their own client."""
-    school = seed_school(portal_db, code="1849")
-    other = seed_school(portal_db, code="1850", tokens=False)
-    _logins(engine)
-    app = create_app(portal_db)
-    clients: list[TestClient] = []
-
-    def browser(email: str | None) -> Browser:
-        client = TestClient(app, base_url="http://127.0.0.1:8000")
-        clients.append(client)
+    def browser(self, email: str | None) -> Browser:
+        """The browser of ``email`` (an anonymous one for ``None``), logged in once."""
+        if email in self._browsers:
+            return self._browsers[email]
+        client = TestClient(self.app, base_url="http://127.0.0.1:8000")
+        self.clients.append(client)
         person = Browser(client)
         if email is not None:
+            role, place = _PEOPLE[email]
+            with session_scope(self.engine) as session:
+                create_login(
+                    session,
+                    email=email,
+                    password=PASSWORD,
+                    role=role,
+                    family_id=place if role == "parent" else None,
+                    school_code=place if role == "intendance" else None,
+                )
             answer = person.post(
                 "/connexion", {"email": email, "password": PASSWORD}, page="/connexion"
             )
             assert answer.status_code == 303, answer.text
+        self._browsers[email] = person
         return person
 
-    try:
-        yield Family(
-            school=school,
-            other_school=other,
-            engine=engine,
-            parent=browser(PARENT),
-            neighbour=browser(NEIGHBOUR),
-            intendance=browser(INTENDANCE),
-            other_intendance=browser(OTHER_INTENDANCE),
-            anonymous=browser(None),
-            clients=clients,
+    parent = property(lambda self: self.browser(PARENT))
+    neighbour = property(lambda self: self.browser(NEIGHBOUR))
+    intendance = property(lambda self: self.browser(INTENDANCE))
+    other_intendance = property(lambda self: self.browser(OTHER_INTENDANCE))
+    anonymous = property(lambda self: self.browser(None))
+
+    @property
+    def herve(self) -> str:
+        """DUPONT Hervé (family F18491), card 1849-01234."""
+        return self.school.children[0]
+
+    @property
+    def tom(self) -> str:
+        """MARTIN Tom, of the other family F18492 of the same school."""
+        return self.school.children[2]
+
+
+_PEOPLE = {
+    PARENT: ("parent", "F18491"),
+    NEIGHBOUR: ("parent", "F18492"),
+    INTENDANCE: ("intendance", "1849"),
+    OTHER_INTENDANCE: ("intendance", "1850"),
+}
+
+
+@pytest.fixture
+def family(portal_db: str, engine: Engine) -> Iterator[Family]:  # noqa: F811
+    """School 1849 (and 1850) seeded; people log in when a test first uses them. The
+    intendance login exists from the start (it receives the signalled changes)."""
+    school = seed_school(portal_db, code="1849")
+    other = seed_school(portal_db, code="1850", tokens=False)
+    with session_scope(engine) as session:
+        create_login(
+            session, email=INTENDANCE, password=PASSWORD, role="intendance", school_code="1849"
         )
+    app = create_app(portal_db)
+    seeded = Family(school, other, engine, app)
+    try:
+        yield seeded
     finally:
-        for client in clients:
+        for client in seeded.clients:
             client.close()
         app.state.engine.dispose()
