@@ -44,7 +44,7 @@ def test_home_shows_the_meal_a_station_just_synced_with_date_service_price_and_l
     _push(family, meal("m-1", family.herve))
     page = family.parent.client.get("/famille")
     assert page.status_code == 200
-    assert f"lun. 24/11/2025 Déjeuner 4,15{NBSP}€ ligne-1 servi" in _rows(page.text)
+    assert f"lun. 24/11/2025 Déjeuner ligne-1 4,15{NBSP}€ servi" in _rows(page.text)
     # The balance after that meal: 50,00 € credited − 4,15 €.
     assert f"45,85{NBSP}€" in page.text
     assert "Hervé DUPONT" in page.text and "Léa DUPONT" in page.text
@@ -54,7 +54,7 @@ def test_voided_meal_is_shown_as_annule_on_the_home_page(family: Family) -> None
     _push(family, meal("m-1", family.herve))
     _push(family, void("v-1", "m-1"))
     rows = _rows(family.parent.client.get("/famille").text)
-    assert f"lun. 24/11/2025 Déjeuner 4,15{NBSP}€ ligne-1 annulé (remboursé)" in rows
+    assert f"lun. 24/11/2025 Déjeuner ligne-1 4,15{NBSP}€ annulé, remboursé" in rows
     assert not any(r.endswith(" servi") for r in rows)
 
 
