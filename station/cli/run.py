@@ -25,8 +25,8 @@ DEFAULT_READERS = (ReaderConfig(kind="wedge", options={"name": "clavier"}),)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--export-dir",
-        default=str(Path.home()),
-        help="dossier des exports CSV du bilan du jour (par défaut le dossier personnel)",
+        default=None,
+        help="dossier des exports CSV du bilan du jour (par défaut « station.export_dir »)",
     )
 
 
@@ -55,14 +55,15 @@ def station_app(
         sync=sync if config.portal.url else None,
         tz=school_zone(config),
         school_name=config.station.school_name,
-        export_dir=export_dir,
+        export_dir=export_dir or config.station.exports,
         stale_after=timedelta(hours=config.station.stale_after_hours),
         service_note=service_note,
     )
 
 
 def run(args: argparse.Namespace, config: StationConfig) -> int:
-    app = station_app(config, export_dir=Path(args.export_dir))
+    exports = Path(args.export_dir) if args.export_dir else config.station.exports
+    app = station_app(config, export_dir=exports)
     try:
         with logs.off_the_screen(config.station.database.parent / "station.log"):
             app.run()

@@ -26,6 +26,7 @@ _STATION_KEYS: dict[str, tuple[type, Any]] = {
     "timezone": (str, "Europe/Paris"),
     "school_name": (str, ""),
     "stale_after_hours": (int, 24),
+    "export_dir": (str, ""),
 }
 _PORTAL_KEYS: dict[str, tuple[type, Any]] = {
     "url": (str, ""),
@@ -54,6 +55,14 @@ class StationSection:
     timezone: str = "Europe/Paris"
     school_name: str = ""
     stale_after_hours: int = 24
+    export_dir: Path | None = None
+    """Where F6 writes the day's CSV; empty in the file means ``exports/`` beside the
+    database (never the current directory)."""
+
+    @property
+    def exports(self) -> Path:
+        """The folder F6 exports go to."""
+        return self.export_dir or self.database.parent / "exports"
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,9 @@ def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
     database = Path(station["database"]).expanduser()
     if not database.is_absolute():
         database = (path.parent / database).resolve()
+    exports = Path(station.pop("export_dir", "") or database.parent / "exports").expanduser()
+    if not exports.is_absolute():
+        exports = (path.parent / exports).resolve()
     readers_raw = data.get("readers", [])
     if not isinstance(readers_raw, list):
         raise ConfigError(f"{path}: « readers » doit être une liste [[readers]]")
@@ -163,7 +175,7 @@ def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
         _check_reader(entry, f"readers[{i}]", path) for i, entry in enumerate(readers_raw, start=1)
     ]
     return StationConfig(
-        station=StationSection(**(station | {"database": database})),
+        station=StationSection(**(station | {"database": database, "export_dir": exports})),
         portal=PortalSection(**portal),
         readers=tuple(readers),
         path=path,

@@ -353,7 +353,7 @@ def build_app(
         sync=sync,
         verdict_seconds=verdict_seconds,
         flash_seconds=flash_seconds,
-        export_dir=export_dir or Path.cwd(),
+        export_dir=export_dir or line.store.path.parent / "exports",
         monotonic=monotonic,
         stale_after=stale_after,
         service_note=service_note,

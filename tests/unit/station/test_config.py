@@ -97,3 +97,17 @@ def test_reader_allowed_values_ignore_case_as_the_serial_reader_always_did(
 ) -> None:
     config = load_config(write(tmp_path, VALID + 'terminator = "crlf"\n'))
     assert config.readers[1].options["terminator"] == "CRLF"
+
+
+def test_exports_go_beside_the_database_unless_a_folder_is_configured(tmp_path: Path) -> None:
+    path = tmp_path / "station.toml"
+    path.write_text(
+        '[station]\nname = "l"\nschool = "1849"\ndatabase = "data/station.db"\n', "utf-8"
+    )
+    assert load_config(path).station.exports == tmp_path / "data" / "exports"
+    path.write_text(
+        '[station]\nname = "l"\nschool = "1849"\ndatabase = "data/station.db"\n'
+        'export_dir = "bilans"\n',
+        "utf-8",
+    )
+    assert load_config(path).station.exports == tmp_path / "bilans"
