@@ -5,35 +5,21 @@ moves, and helpers that fill the forms as a browser would (CSRF token included).
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # `tests.support` when pytest is not run from the root
-    sys.path.insert(0, str(ROOT))
-
-from cantine_harness.portal import SeededSchool, seed_school  # noqa: E402
-from portal_sync_api.api.main import create_app  # noqa: E402
-from portal_sync_api.core.db import session_scope  # noqa: E402
-from portal_sync_api.crud.logins import create_login  # noqa: E402
-from portal_sync_api.mail.models import OutboxMail  # noqa: E402
-from portal_sync_api.models import AccountRequest  # noqa: E402
-from tests.support.portal_fixtures import (  # noqa: E402, F401
-    _postgres_session_db,
-    _sqlite_template,
-    engine,
-    portal_db,
-    postgres_db,
-    sqlite_db,
-)
+from cantine_harness.portal import SeededSchool, seed_school
+from portal_sync_api.api.main import create_app
+from portal_sync_api.core.db import session_scope
+from portal_sync_api.crud.logins import create_login
+from portal_sync_api.mail.models import OutboxMail
+from portal_sync_api.models import AccountRequest
 
 INTENDANCE = "intendance@college1849.fr"
 INTENDANCE_PASSWORD = "intendance-1849-secret"
@@ -141,7 +127,7 @@ def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def web(portal_db: str, engine: Engine) -> Iterator[Web]:  # noqa: F811
+def web(portal_db: str, engine: Engine) -> Iterator[Web]:
     """School 1849 seeded, an intendance login, a client on the app with a fake clock."""
     school = seed_school(portal_db, code="1849", tokens=False)
     make_intendance(engine, school="1849", email=INTENDANCE, password=INTENDANCE_PASSWORD)
