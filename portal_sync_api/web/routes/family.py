@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -26,6 +27,7 @@ from portal_sync_api.crud.photos import (
     save_photo,
     visible_photo,
 )
+from portal_sync_api.crud.web_sessions import Person
 from portal_sync_api.errors import DataError
 from portal_sync_api.web.deps import (
     CsrfChecked,
@@ -87,8 +89,8 @@ def accounts(request: Request, session: SessionDep, person: CurrentParent) -> Re
 
 def _child_page(
     request: Request,
-    session: SessionDep,
-    person: CurrentParent,
+    session: Session,
+    person: Person,
     child_id: str,
     *,
     errors: dict[str, str] | None = None,
@@ -196,8 +198,8 @@ async def upload_photo(
 
 
 def _store_photo(
-    session: SessionDep,
-    person: CurrentParent,
+    session: Session,
+    person: Person,
     child_id: str,
     data: bytes,
     consent: bool,
