@@ -6,6 +6,8 @@ Registered for every test through ``pytest_plugins`` in ``tests/conftest.py``:
 - ``web_portal`` (session scope: one portal, one SMTP server, one database for all the
   browser tests, which never share a login, a session or a pending request): a
   :class:`WebPortal`;
+- ``postgres_web_portal``: the same on PostgreSQL when ``PORTAL_TEST_POSTGRES_URL`` is
+  set (a test module overrides ``web_portal`` to run on both);
 - ``fresh_throttle``: forgets every failed login, sign-up and reset attempt before the
   test (all browser tests come from 127.0.0.1, so the per-IP throttle would otherwise
   carry over from one test to the next).
@@ -36,6 +38,7 @@ from cantine_harness.portal import (
     free_port,
     meal,
     portal_database,
+    postgres_server_url,
     running_portal,
     seed_school,
 )
@@ -251,6 +254,16 @@ def web_portal_running(*, postgres: bool = False) -> Iterator[WebPortal]:
 def web_portal() -> Iterator[WebPortal]:
     """One real portal (SQLite) for every browser test of the session."""
     with web_portal_running() as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
+def postgres_web_portal() -> Iterator[WebPortal]:
+    """The same portal on PostgreSQL (``PORTAL_TEST_POSTGRES_URL``; skipped without it,
+    like every PostgreSQL run of the portal tests)."""
+    if postgres_server_url() is None:
+        pytest.skip("PORTAL_TEST_POSTGRES_URL is not set")
+    with web_portal_running(postgres=True) as web:
         yield web
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.functional.browser.pages import log_in_as
+from tests.support.browser import assert_accessible, screenshot
 from tests.support.web_portal import WebPortal
 
 NOT_FOUND = "Cette page n'existe pas, ou elle ne vous est pas accessible."
@@ -38,7 +40,11 @@ def png(size: tuple[int, int] = (64, 48)) -> bytes:
     return buffer.getvalue()
 
 
-def upload_photo(page: Page, child_id: str, payload: FilePayload, *, consent: bool = True) -> None:
+def upload_photo(
+    page: Page, child_id: str, payload: FilePayload | Path, *, consent: bool = True
+) -> None:
+    """Choose the file (a path is read by the browser itself: fast for big files), tick
+    the consent box and send the photo form of the child's page."""
     page.goto(f"/famille/enfants/{child_id}")
     page.locator("#photo-fichier").set_input_files(payload)
     if consent:
@@ -143,13 +149,14 @@ def test_a_png_photo_with_consent_is_stored_shown_and_can_be_deleted(
 
 
 def test_a_photo_just_over_10_mb_is_refused_in_french_on_the_childs_page(
-    web_portal: WebPortal, parent: Page
+    web_portal: WebPortal, parent: Page, tmp_path: Path
 ) -> None:
     child = web_portal.school.children[1]
     before = web_portal.photo_sha(child)
-    big = png() + bytes(10 * MB)  # a real PNG, padded past 10 MB
+    big = tmp_path / "grande.png"
+    big.write_bytes(png() + bytes(10 * MB))  # a real PNG, padded past 10 MB
 
-    upload_photo(parent, child, {"name": "grande.png", "mimeType": "image/png", "buffer": big})
+    upload_photo(parent, child, big)
 
     expect(parent.get_by_role("alert")).to_contain_text(TOO_BIG)
     expect(parent.get_by_role("button", name="Envoyer la photo")).to_be_visible()
@@ -157,15 +164,20 @@ def test_a_photo_just_over_10_mb_is_refused_in_french_on_the_childs_page(
 
 
 def test_a_photo_far_over_10_mb_gets_a_french_page_and_is_not_stored(
-    web_portal: WebPortal, parent: Page
+    web_portal: WebPortal, parent: Page, tmp_path: Path
 ) -> None:
     child = web_portal.school.children[1]
     before = web_portal.photo_sha(child)
-    huge = png() + bytes(25 * MB)
+    huge = tmp_path / "enorme.png"
+    huge.write_bytes(png() + bytes(12 * MB))  # over the upload's whole body limit
 
-    upload_photo(parent, child, {"name": "enorme.png", "mimeType": "image/png", "buffer": huge})
+    upload_photo(parent, child, huge)
 
+    # Refused before the portal reads the body: its own short French page.
+    expect(parent.get_by_role("heading", name="Fichier trop volumineux")).to_be_visible()
     expect(parent.get_by_text(TOO_BIG)).to_be_visible()
+    screenshot(parent, "famille-photo-trop-grande")
+    assert_accessible(parent)
     assert web_portal.photo_sha(child) == before
 
 

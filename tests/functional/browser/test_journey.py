@@ -7,7 +7,9 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.functional.browser.pages import (
@@ -24,8 +26,23 @@ from tests.support.web_portal import PARIS, WebPortal
 NEW_PASSWORD = "notre cantine du jeudi 2026"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def journey_portal(request: pytest.FixtureRequest) -> WebPortal:
+    """The session's SQLite portal, then its PostgreSQL twin when that is set."""
+    name = "web_portal" if request.param == "sqlite" else "postgres_web_portal"
+    portal: WebPortal = request.getfixturevalue(name)
+    portal.forget_attempts()
+    return portal
+
+
+@pytest.fixture
+def browser_context_args(journey_portal: WebPortal) -> dict[str, Any]:
+    """Pages of this module open on the portal of the journey's database."""
+    return {"base_url": journey_portal.url}
+
+
 def test_sign_up_validated_by_the_intendance_leads_to_the_home_with_the_synced_meal(
-    web_portal: WebPortal, new_page: Callable[..., Page]
+    journey_portal: WebPortal, new_page: Callable[..., Page]
 ) -> None:
     email = f"parent-{uuid.uuid4().hex[:8]}@example.fr"
     parent = new_page("phone")
@@ -37,8 +54,8 @@ def test_sign_up_validated_by_the_intendance_leads_to_the_home_with_the_synced_m
     intendance = new_page("desktop")
     log_in_as(
         intendance,
-        web_portal.intendance_email,
-        web_portal.intendance_password,
+        journey_portal.intendance_email,
+        journey_portal.intendance_password,
         lands_on="/intendance",
     )
     intendance.goto("/intendance/comptes-en-attente")
@@ -48,14 +65,14 @@ def test_sign_up_validated_by_the_intendance_leads_to_the_home_with_the_synced_m
     expect(intendance.get_by_role("status")).to_contain_text(f"un e-mail a été envoyé à {email}")
     expect(intendance.get_by_role("row").filter(has_text=email)).to_have_count(0)
 
-    link = password_link_in(mail_to(web_portal.smtp, email))
-    assert link.startswith(web_portal.url + "/mot-de-passe/choisir?jeton=")
+    link = password_link_in(mail_to(journey_portal.smtp, email))
+    assert link.startswith(journey_portal.url + "/mot-de-passe/choisir?jeton=")
     choose_password(parent, link, NEW_PASSWORD)
     expect(parent).to_have_url(re.compile(r"/connexion$"))
     expect(parent.get_by_role("status")).to_contain_text("Votre mot de passe est enregistré")
 
     # The station serves Hervé now and syncs; the parent then logs in.
-    web_portal.sync_meal(web_portal.own_child, charged_cents=415)
+    journey_portal.sync_meal(journey_portal.own_child, charged_cents=415)
     served_on = short_date(datetime.now(PARIS).date())
     log_in_as(parent, email, NEW_PASSWORD, lands_on="/famille")
     herve = parent.get_by_role("region", name="Hervé DUPONT")
@@ -75,14 +92,14 @@ def test_sign_up_validated_by_the_intendance_leads_to_the_home_with_the_synced_m
     expect(parent).to_have_url(re.compile(r"/connexion\?suite=(%2F|/)famille$"))
     # The session is over on the server too: the old cookie, put back, opens nothing.
     parent.context.add_cookies(
-        [{"name": "cantine_session", "value": session_id, "url": web_portal.url}]
+        [{"name": "cantine_session", "value": session_id, "url": journey_portal.url}]
     )
     parent.goto("/famille")
     expect(parent).to_have_url(re.compile(r"/connexion\?suite=(%2F|/)famille$"))
 
 
 def test_a_pending_sign_up_cannot_log_in_before_the_intendance_validates(
-    web_portal: WebPortal, desktop_page: Page
+    journey_portal: WebPortal, desktop_page: Page
 ) -> None:
     email = f"attente-{uuid.uuid4().hex[:8]}@example.fr"
     sign_up(desktop_page, digits="01235", last_name="Dupont", first_name="Léa", email=email)
