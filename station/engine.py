@@ -19,7 +19,7 @@ from station.core.cards import CardCode, parse_card_code, sanitize_raw
 from station.core.clock import Clock, SystemClock
 from station.core.errors import UnknownChildError, VoidError
 from station.core.ids import uuid7
-from station.core.models import Child, Facts, Service, Source, Verdict
+from station.core.models import Child, Facts, Reason, Service, Source, Verdict
 from station.core.timeutil import iso
 from station.readers.events import ScanEvent
 from station.store import Store, cache, ledger
@@ -118,6 +118,12 @@ class ServingLine:
             facts = self._facts(conn, code, child_id, moment, source, services)
             verdict = rules.decide(facts, settings, self.school)
             verdict = dataclasses.replace(verdict, scanned_at=moment, station=self.station)
+            if verdict.served and verdict.child is not None:
+                # Staff tell the child how many prepaid meals are left (seed: credits).
+                left = cache.prepaid_after(conn, verdict.child.id, verdict.business_date)
+                if left or verdict.reason is Reason.PREPAID:
+                    extra = {**verdict.extra, "prepaid_remaining": left}
+                    verdict = dataclasses.replace(verdict, extra=extra)
             if verdict.served and verdict.child is not None and verdict.service is not None:
                 meal = ledger.MealRecord(
                     id=uuid7(int(moment.timestamp() * 1000)),

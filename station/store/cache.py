@@ -69,6 +69,15 @@ def card_of_child(conn: sqlite3.Connection, child_id: str) -> Card | None:
     return get_card(conn, row["code"]) if row else None
 
 
+def prepaid_after(conn: sqlite3.Connection, child_id: str, day: date) -> int:
+    """The child's prepaid meals booked after ``day`` (what is left to eat)."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM reservations WHERE child_id = ? AND day > ? AND prepaid = 1",
+        (child_id, day.isoformat()),
+    ).fetchone()
+    return int(row[0])
+
+
 def get_reservation(
     conn: sqlite3.Connection, child_id: str, day: date, service: str
 ) -> Reservation | None:

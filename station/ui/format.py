@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from station.core.models import Child, Pass, Verdict, Warning
+from station.core.models import Child, Pass, Reason, Verdict, Warning
 from station.core.money import format_euros
 from station.core.texts import REASON_TEXT, WARNING_TEXT, reason_label, refusal_text, service_label
 from station.sync.status import SyncStatus
@@ -68,8 +68,23 @@ def money_line(verdict: Verdict) -> str:
     )
     if not verdict.served:
         return f"Rien débité · {balance}" if balance else "Rien débité"
-    charged = f"Débité {format_euros(verdict.charged_cents)}"
-    return f"{charged} · {balance}" if balance else charged
+    parts = [f"Débité {format_euros(verdict.charged_cents)}"] + ([balance] if balance else [])
+    left = verdict.extra.get("prepaid_remaining")
+    if isinstance(left, int):
+        parts.append(
+            f"{left} repas prépayé{'s' if left > 1 else ''} restant{'s' if left > 1 else ''}"
+        )
+    if verdict.reason is Reason.FORFAIT and verdict.child is not None:
+        parts.append(f"forfait {forfait_days_text(verdict.child.forfait_days)}")
+    return " · ".join(parts)
+
+
+_WEEKDAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+
+
+def forfait_days_text(days: frozenset[int]) -> str:
+    """ISO weekdays as staff say them: « lun, mar, jeu, ven »."""
+    return ", ".join(_WEEKDAYS[d - 1] for d in sorted(days) if 1 <= d <= 7)
 
 
 def window_text(start: time, end: time) -> str:

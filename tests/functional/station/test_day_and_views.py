@@ -139,3 +139,25 @@ def test_name_search_folds_case_and_accents_and_sorts_the_french_way(line: Servi
         ("RESERVE", "Rose"),
     ]
     assert [c.child.id for c in line.views.search("ines interne")] == ["C0007"]
+
+
+def test_a_served_verdict_says_how_many_prepaid_meals_are_left(line: ServingLine) -> None:
+    later = [DAY + timedelta(days=n) for n in (1, 2, 7)]
+    changes = [
+        {
+            "seq": 2000 + i,
+            "kind": "reservation",
+            "key": f"C0001/{d}/dejeuner",
+            "data": {
+                "child_id": "C0001",
+                "day": d.isoformat(),
+                "service": "dejeuner",
+                "prepaid": 1,
+            },
+        }
+        for i, d in enumerate(later)
+    ]
+    line.store.apply_page(changes, 2010, "ligne-1", NOON.isoformat())
+    verdict = line.scan("1849-00001")
+    assert verdict.served and verdict.to_json()["prepaid_remaining"] == 3
+    assert "prepaid_remaining" not in line.scan("1849-00006").to_json()  # none booked ahead

@@ -61,3 +61,13 @@ def test_the_verdict_word_grows_with_the_terminal() -> None:
     assert (small, medium, large) == (1, 2, 3)
     assert len(big_text("REFUSÉ", large)) == 9  # rows on screen
     assert fit_scale(10, 24) == 0  # too narrow: one bold line instead
+
+
+def test_money_line_adds_prepaid_meals_left_and_forfait_days() -> None:
+    prepaid = verdict(reason=Reason.PREPAID, balance_cents=500, extra={"prepaid_remaining": 12})
+    assert money_line(prepaid) == "Débité 0,00 € · solde 5,00 € · 12 repas prépayés restants"
+    one = verdict(reason=Reason.PREPAID, balance_cents=500, extra={"prepaid_remaining": 1})
+    assert money_line(one).endswith("1 repas prépayé restant")
+    child = Child("C1", "DUPONT", "Léa", "6B", forfait_days=frozenset({1, 2, 4, 5}))
+    forfait = verdict(reason=Reason.FORFAIT, child=child, balance_cents=500)
+    assert money_line(forfait) == "Débité 0,00 € · solde 5,00 € · forfait lun, mar, jeu, ven"
