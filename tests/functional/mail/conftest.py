@@ -3,29 +3,15 @@ test moves, and helpers to queue mail and read the outbox."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # `tests.support` when pytest is not run from the root
-    sys.path.insert(0, str(ROOT))
-
-from portal_sync_api.core.db import session_scope  # noqa: E402
-from portal_sync_api.mail import queue_mail  # noqa: E402
-from portal_sync_api.mail.models import OutboxMail  # noqa: E402
-from tests.support.portal_fixtures import (  # noqa: E402, F401
-    _postgres_session_db,
-    _sqlite_template,
-    engine,
-    portal_db,
-    postgres_db,
-    sqlite_db,
-)
+from portal_sync_api.core.db import session_scope
+from portal_sync_api.mail import queue_mail
+from portal_sync_api.mail.models import OutboxMail
 
 SUBJECT = "Essai d'envoi — portail de la cantine"
 
@@ -69,7 +55,7 @@ def _no_mail_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def queue(engine: Engine, to: str = "parent@example.fr", name: str = "Zoé") -> int:  # noqa: F811
+def queue(engine: Engine, to: str = "parent@example.fr", name: str = "Zoé") -> int:
     """Queue one ``test_message`` mail to ``to`` in its own committed transaction."""
     with session_scope(engine) as session:
         return queue_mail(
@@ -77,7 +63,7 @@ def queue(engine: Engine, to: str = "parent@example.fr", name: str = "Zoé") -> 
         )
 
 
-def outbox(engine: Engine) -> list[OutboxMail]:  # noqa: F811
+def outbox(engine: Engine) -> list[OutboxMail]:
     """Every outbox row, by id."""
     with session_scope(engine) as session:
         return list(session.scalars(select(OutboxMail).order_by(OutboxMail.id)))

@@ -19,7 +19,8 @@ from station.core.config import load_config
 from station.doctor import Level, run_checks
 from station.engine import ServingLine
 from station.readers import decode
-from tests.functional.ops.conftest import NOON, blocking, doctor, write_config
+from tests.support.doctor import blocking, doctor
+from tests.support.station import NOON, write_config
 
 
 def station_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,8 @@ import pytest
 from cantine_harness.portal import PortalProcess, SeededSchool, create_station_token, free_port
 from station.core.config import load_config
 from station.doctor import Level
-from tests.functional.ops.conftest import blocking, doctor, write_config
+from tests.support.doctor import blocking, doctor
+from tests.support.station import write_config
 
 
 def _config(tmp_path: Path, db_path: Path, url: str, token: str) -> object:

@@ -14,7 +14,7 @@ import pytest
 from cantine_harness.portal import SEED_DAY, PortalProcess, SeededSchool, free_port
 from station.cli import main as station_main
 from station.logs import _is_ours
-from tests.functional.ops.conftest import write_config
+from tests.support.station import write_config
 
 NAMES = ["DUPONT", "Hervé", "Léa", "MARTIN", "Tom", "PETIT", "Zoé", "BERNARD", "Noah"]
 CARDS = ["1849-01234", "1849-01235", "1849-01236", "1849-01237", "1849-01238"]

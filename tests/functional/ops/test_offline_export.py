@@ -17,7 +17,7 @@ from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, outbox
 from station.sync.runner import sync_once
-from tests.functional.ops.conftest import PARIS, write_config
+from tests.support.station import PARIS, write_config
 
 HERVE = "C1849-42"
 F1, F2, F3 = "F18491", "F18492", "F18493"

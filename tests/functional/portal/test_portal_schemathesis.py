@@ -13,17 +13,12 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from cantine_harness.portal import SeededSchool, seed_school
+from cantine_harness.portal import SeededSchool
 from portal_sync_api.api.main import create_app
 
 
 @pytest.fixture
-def seeded(portal_db: str) -> SeededSchool:
-    return seed_school(portal_db)
-
-
-@pytest.fixture
-def api_schema(portal_db: str, seeded: SeededSchool) -> Iterator[object]:
+def api_schema(portal_db: str, school: SeededSchool) -> Iterator[object]:
     app = create_app(portal_db)
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     app.state.engine.dispose()
@@ -51,9 +46,9 @@ def _token_for(path: str, seeded: SeededSchool) -> str:
     ],
 )
 def test_api_never_answers_5xx_and_matches_its_openapi_document(
-    case: schemathesis.Case, seeded: SeededSchool
+    case: schemathesis.Case, school: SeededSchool
 ) -> None:
     case.call_and_validate(
-        headers={"Authorization": f"Bearer {_token_for(case.path, seeded)}"},
+        headers={"Authorization": f"Bearer {_token_for(case.path, school)}"},
         checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
     )

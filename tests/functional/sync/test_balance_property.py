@@ -8,11 +8,9 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -21,7 +19,6 @@ from cantine_harness.portal import (
     PortalProcess,
     clear_database,
     create_station_token,
-    running_portal,
     seed_school,
 )
 from portal_sync_api.core.db import make_engine, session_scope
@@ -30,18 +27,12 @@ from station.core.errors import StationError, SyncError
 from station.store import outbox
 from station.sync.client import PortalClient
 from station.sync.exchange import pull_changes, push_outbox
-from tests.functional.sync.conftest import NOON, Station, credit, make_station, portal_balance
+from tests.support.sync import NOON, Station, credit, make_station, portal_balance
 
 FAMILY = "F18491"
 CARDS = ("1849-01234", "1849-01235")  # Hervé (ticket, 4,15 €) and Léa (forfait Mon/Tue/Thu/Fri)
 DAYS = [NOON + timedelta(days=d) for d in range(7)]
 _references = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def portal() -> Iterator[PortalProcess]:
-    with running_portal() as process:
-        yield process
 
 
 OPS = st.one_of(

@@ -17,7 +17,8 @@ from station.core.errors import SyncError
 from station.store import cache, ledger
 from station.sync.client import PortalClient
 from station.sync.runner import SyncRunner, sync_once
-from tests.functional.sync.conftest import (
+from tests.functional.sync.proxy import Fault, FaultyProxy
+from tests.support.sync import (
     NOON,
     Station,
     credit,
@@ -26,7 +27,6 @@ from tests.functional.sync.conftest import (
     portal_balance,
     portal_meals,
 )
-from tests.functional.sync.proxy import Fault, FaultyProxy
 
 HERVE, LEA, TOM, ZOE, NOAH = (f"C1849-{n}" for n in (42, 43, 44, 45, 46))
 F1, F2, F3 = "F18491", "F18492", "F18493"

@@ -5,10 +5,8 @@ two families and an intendance login, and a browser-like client per person."""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,22 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # `tests.support` when pytest is not run from the root
-    sys.path.insert(0, str(ROOT))
-
-from cantine_harness.portal import SeededSchool, seed_school  # noqa: E402
-from portal_sync_api.api.main import create_app  # noqa: E402
-from portal_sync_api.core.db import session_scope  # noqa: E402
-from portal_sync_api.crud.logins import create_login  # noqa: E402
-from tests.support.portal_fixtures import (  # noqa: E402, F401
-    _postgres_session_db,
-    _sqlite_template,
-    engine,
-    portal_db,
-    postgres_db,
-    sqlite_db,
-)
+from cantine_harness.portal import SeededSchool, seed_school
+from portal_sync_api.api.main import create_app
+from portal_sync_api.core.db import session_scope
+from portal_sync_api.crud.logins import create_login
 
 PASSWORD = "mot de passe de test 1849"
 PARENT = "parent.dupont@example.fr"  # family F18491: Hervé (6B) and Léa (forfait)
@@ -136,7 +122,7 @@ _PEOPLE = {
 
 
 @pytest.fixture
-def family(portal_db: str, engine: Engine) -> Iterator[Family]:  # noqa: F811
+def family(portal_db: str, engine: Engine) -> Iterator[Family]:
     """School 1849 (and 1850) seeded; people log in when a test first uses them. The
     intendance login exists from the start (it receives the signalled changes)."""
     school = seed_school(portal_db, code="1849")
