@@ -7,7 +7,9 @@ skips proves nothing).
 
 Registered for every test through ``pytest_plugins`` in ``tests/conftest.py``:
 
-- ``browser``: one headless chromium per test session (per pytest-xdist worker);
+- ``browser``: one headless chromium per test module; the browser test package widens it
+  to the whole package (one browser for all its tests, per pytest-xdist worker), never
+  to the session (see below why);
 - ``new_page``: a factory ``new_page("phone" | "desktop") -> Page``, each page in a fresh
   context (its own cookies), closed after the test;
 - ``phone_page`` (390×844) and ``desktop_page`` (1280×800): one such page each;
@@ -21,6 +23,7 @@ impact serious or critical) and :func:`screenshot` (a full-page PNG in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -82,22 +85,45 @@ def chromium_executable() -> Path:
     return found
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Playwright]:
-    """Playwright's driver process, for the whole session."""
+@contextlib.contextmanager
+def playwright_running() -> Iterator[Playwright]:
+    """Playwright's driver process until the block ends."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
-def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    """One headless system chromium for the session (a worker's session under xdist)."""
+@contextlib.contextmanager
+def chromium_running(driver: Playwright) -> Iterator[Browser]:
+    """The system chromium, headless, until the block ends."""
     executable = chromium_executable()
-    launched = playwright_driver.chromium.launch(
+    launched = driver.chromium.launch(
         executable_path=executable, headless=True, args=list(LAUNCH_ARGS)
     )
-    yield launched
-    launched.close()
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+# Module scope here, and never session: while Playwright's sync API lives it marks its
+# event loop as running in the main thread, so any asyncio test run meanwhile (Textual's
+# Pilot, anyio) fails with « Cannot run the event loop while another loop is running ».
+# tests/functional/browser/conftest.py widens both to its package: one browser for all the
+# browser tests, stopped before the next folder's tests.
+
+
+@pytest.fixture(scope="module")
+def playwright_driver() -> Iterator[Playwright]:
+    """Playwright's driver process, for the module."""
+    with playwright_running() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    """One headless system chromium for the module (see the package-wide override)."""
+    with chromium_running(playwright_driver) as launched:
+        yield launched
 
 
 @pytest.fixture
