@@ -18,7 +18,7 @@ from pathlib import Path
 from cantine_harness.calendar import school_days
 from cantine_harness.feeds import FeedBuilder
 from station.store import Store
-from tests.functional.station.conftest import DAY, NOON
+from tests.support.station import DAY, NOON
 
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "50"))
 WORKER = Path(__file__).with_name("crash_worker.py")

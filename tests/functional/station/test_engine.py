@@ -14,7 +14,7 @@ from cantine_harness.feeds import FeedBuilder
 from station.core.errors import UnknownChildError, VoidError
 from station.engine import ServingLine
 from station.store import Store, cache
-from tests.functional.station.conftest import NOON, seed
+from tests.support.station import NOON, seed
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:

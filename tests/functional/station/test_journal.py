@@ -10,7 +10,7 @@ from pathlib import Path
 
 from station.engine import ServingLine
 from station.store import Store
-from tests.functional.station.conftest import NOON
+from tests.support.station import NOON
 
 
 def serve_some(line: ServingLine) -> list[str]:

@@ -12,7 +12,7 @@ from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.readers.events import ScanEvent
 from station.readers.serial import SerialReader
-from tests.functional.station.conftest import NOON
+from tests.support.station import NOON
 
 
 def test_card_held_twice_is_one_pass_and_a_later_presentation_is_already_served(

@@ -10,7 +10,7 @@ import pytest
 from station.core.errors import StoreError
 from station.engine import ServingLine
 from station.store import Store
-from tests.functional.station.conftest import NOON, PARIS
+from tests.support.station import NOON, PARIS
 
 
 def counts(path: Path) -> tuple[int, int, int, str]:

@@ -30,7 +30,7 @@ from station.cli.run import station_app
 from station.core.config import load_config
 from station.core.models import Source
 from station.store import Store
-from tests.functional.ui.conftest import flat
+from tests.support.ui import flat
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -20,7 +20,7 @@ from station.ui.screens.search import SearchScreen
 from station.ui.screens.undo import UndoScreen
 from station.ui.widgets.serving.big_line import BigLine
 from station.ui.widgets.serving.verdict_panel import VerdictPanel
-from tests.functional.ui.conftest import (
+from tests.support.ui import (
     FakeSync,
     at,
     burst,

@@ -19,7 +19,7 @@ from station.engine import ServingLine
 from station.readers.events import ScanEvent
 from station.ui.app import StationApp, build_app
 from station.ui.messages import ScanReceived
-from tests.functional.ui.conftest import at
+from tests.support.ui import at
 
 SIZES = [
     pytest.param((80, 24), id="80x24"),

@@ -13,7 +13,7 @@ from station.core.clock import FixedClock
 from station.engine import ServingLine
 from station.ui.app import build_app
 from station.ui.messages import ReaderStatusChanged
-from tests.functional.ui.conftest import wedge_only
+from tests.support.ui import wedge_only
 
 pytestmark = pytest.mark.anyio
 

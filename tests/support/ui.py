@@ -1,42 +1,22 @@
-"""A seeded station database and the real serving app on it (Pilot)."""
+"""Driving the real serving app in tests: scanner bursts, a person's typing, a sync runner
+switched on and off line, and what the terminal shows (plain helpers, no fixtures)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import pytest
 from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from station.core.clock import FixedClock
-from station.engine import ServingLine
 from station.readers.base import ErrorCallback, Reader, ScanCallback, StatusCallback
 from station.readers.wedge import KeyWedgeReader
-from station.store import Store
 from station.sync.status import SyncStatus, cycle_line
 from station.ui.app import ReaderFactory
-from tests.functional.station import conftest as station_fixtures
-from tests.functional.station.conftest import NOON, PARIS
-
-db_path = station_fixtures.db_path
-"""The seeded station database: the station tests' own fixture, shared."""
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOON)
-
-
-@pytest.fixture
-def line(db_path: Path, clock: FixedClock) -> Iterator[ServingLine]:
-    store = Store(db_path)
-    yield ServingLine(store, station="ligne-1", school="1849", timezone=PARIS, clock=clock)
-    store.close()
-
+from tests.support.station import NOON
 
 # Wider than a real scanner's 50 ms so a loaded CI machine never splits a burst; a
 # person's keys in these tests come HUMAN_GAP apart.
@@ -79,6 +59,7 @@ async def type_slowly(pilot: Pilot[None], text: str) -> None:
 
 
 def at(hour: int, minute: int) -> datetime:
+    """``hour``:``minute`` on the day of ``NOON``."""
     return NOON.replace(hour=hour, minute=minute)
 
 
