@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from readers_helpers import Collector
+
+from tests.support.readers import Collector
 
 
 @pytest.fixture

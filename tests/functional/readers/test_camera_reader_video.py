@@ -7,12 +7,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from readers_helpers import Collector
 
 from station.core.models import Source
 from station.readers.base import Backoff
 from station.readers.camera import CameraReader
 from station.readers.synthetic import card_symbol, perturbed_frame
+from tests.support.readers import Collector
 
 
 def _write_video(path: Path, frames: list[np.ndarray]) -> None:

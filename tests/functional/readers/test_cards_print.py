@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from readers_helpers import write_station_config
 
 from station.cards_print import CARD_HEIGHT, CARD_WIDTH, PAGE_HEIGHT, barcode_modules, card_origin
 from station.cli import main
 from station.readers.decode import decode
 from station.store import Store
 from station.store.cache import apply_changes
+from tests.support.readers import write_station_config
 
 pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 (test extra) rasterises the PDF")
 

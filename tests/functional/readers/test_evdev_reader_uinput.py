@@ -6,10 +6,10 @@ import os
 import time
 
 import pytest
-from readers_helpers import Collector
 
 from station.core.models import Source
 from station.readers.base import Backoff
+from tests.support.readers import Collector
 
 evdev = pytest.importorskip("evdev", reason="python-evdev is Linux-only")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from readers_helpers import write_station_config
 
 from station.readers.synthetic import card_symbol, perturbed_frame
+from tests.support.readers import write_station_config
 
 ROOT = Path(__file__).parents[3]
 

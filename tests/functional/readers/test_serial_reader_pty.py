@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from readers_helpers import Collector
 
 from station.core.models import Source
 from station.readers.base import Backoff
 from station.readers.serial import SerialReader
+from tests.support.readers import Collector
 
 FAST = Backoff(initial=0.05, maximum=0.2)
 

@@ -1,4 +1,5 @@
-"""Callbacks recorder and station config shared by the reader functional tests."""
+"""Reader test helpers: a callbacks recorder that waits for what a reader reports, and
+the station config of the reader functional tests (plain helpers, no fixtures)."""
 
 from __future__ import annotations
 
