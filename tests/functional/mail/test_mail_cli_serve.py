@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from cantine_harness.portal import running_portal
 from portal_sync_api.cli import main
 from portal_sync_api.mail.models import PENDING, SENT
-from tests.functional.mail.conftest import SUBJECT, outbox, queue
+from tests.support.mail_queue import SUBJECT, outbox, queue
 from tests.support.smtp import SmtpServer, smtp_server_running
 
 

@@ -14,7 +14,7 @@ from portal_sync_api.mail.models import FAILED, PENDING, SENDING, SENT, OutboxMa
 from portal_sync_api.mail.outbox import stamp
 from portal_sync_api.mail.sender import Sender, SenderThread
 from portal_sync_api.mail.transports import SmtpTransport
-from tests.functional.mail.conftest import SUBJECT, Clock, outbox, queue
+from tests.support.mail_queue import SUBJECT, Clock, outbox, queue
 from tests.support.smtp import SmtpServer, smtp_server_running
 
 FROM = "Restauration scolaire <cantine@college.fr>"

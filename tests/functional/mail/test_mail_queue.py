@@ -9,7 +9,7 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.errors import DataError
 from portal_sync_api.mail import queue_mail
 from portal_sync_api.mail.models import PENDING
-from tests.functional.mail.conftest import SUBJECT, outbox
+from tests.support.mail_queue import SUBJECT, outbox
 
 
 def test_queued_row_holds_both_bodies_with_links_to_the_public_url(

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from portal_sync_api.mail.models import PENDING, SENT
 from portal_sync_api.mail.sender import Sender
 from portal_sync_api.mail.transports import FileTransport, SmtpTransport
-from tests.functional.mail.conftest import SUBJECT, Clock, outbox, queue
+from tests.support.mail_queue import SUBJECT, Clock, outbox, queue
 from tests.support.smtp import TlsMaterial, smtp_server_running
 
 FROM = "cantine@college.fr"
