@@ -1,6 +1,7 @@
-"""« Signaler un changement »: a parent tells the intendance that something in a child's
-record (class, diet, allergies, card) is out of date. The record itself is only changed
-by the school; the message is stored and e-mailed to the school's intendance users."""
+"""What a logged-in parent asks of the intendance: « signaler un changement » (something
+in a child's record — class, diet, allergies, card — is out of date: the record itself is
+only changed by the school; the message is stored and e-mailed to the school's intendance
+users) and « ajouter un enfant » (a sign-up request for another card, in their name)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal_sync_api.crud import logins
 from portal_sync_api.crud.accounts import Principal, visible_child
 from portal_sync_api.crud.family_tables import ChangeRequest
 from portal_sync_api.crud.photos import ChildNotVisible
 from portal_sync_api.errors import DataError
 from portal_sync_api.mail.outbox import queue_mail
-from portal_sync_api.models import User
+from portal_sync_api.models import AccountRequest, User
 
 #: Longest message accepted (a paragraph, not a file).
 MAX_MESSAGE = 2000
 EMPTY = "Écrivez ce qui a changé : aucun message n'a été envoyé."
 TOO_LONG = f"Le message dépasse {MAX_MESSAGE} caractères : raccourcissez-le."
+ALREADY_LINKED = "Cet enfant apparaît déjà dans votre espace : aucune demande n'a été envoyée."
 
 
 def signal_change(
@@ -76,3 +79,35 @@ def signal_change(
         )
     session.flush()
     return request
+
+
+def link_child(
+    session: Session,
+    principal: Principal,
+    *,
+    email: str,
+    card_digits: str,
+    last_name: str,
+    first_name: str,
+    ip: str,
+    now: datetime | None = None,
+) -> list[AccountRequest]:
+    """A pending sign-up request in the parent's name for the pupil of that card and those
+    names (``logins.request_account``: same matching, same throttle, same refusals).
+    A pupil the parent already sees is refused with ``ALREADY_LINKED`` and leaves no
+    request behind (validating it would change nothing)."""
+    requests = logins.request_account(
+        session,
+        card_digits=card_digits,
+        last_name=last_name,
+        first_name=first_name,
+        email=email,
+        ip=ip,
+        now=now,
+    )
+    if all(visible_child(session, principal, child_id=r.child_id) for r in requests):
+        for request in requests:
+            session.delete(request)
+        session.flush()
+        raise logins.AccountRefused(ALREADY_LINKED)
+    return requests

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from portal_sync_api.crud import logins
-from portal_sync_api.crud.change_requests import signal_change
+from portal_sync_api.crud.change_requests import link_child, signal_change
 from portal_sync_api.crud.family_view import child_card, family_accounts, family_home
 from portal_sync_api.crud.photos import (
     MAX_PHOTO_BYTES,
@@ -269,12 +269,13 @@ def add_child(
     refused: logins.AccountRefused | None = None
     with session.begin():
         try:
-            logins.request_account(
+            link_child(
                 session,
+                person.principal,
+                email=person.email,
                 card_digits=card_digits,
                 last_name=last_name,
                 first_name=first_name,
-                email=person.email,
                 ip=client_ip(request),
                 now=now(request),
             )
