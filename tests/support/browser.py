@@ -32,7 +32,14 @@ from typing import Any, Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 # Nothing may ever be fetched: Playwright (its driver starts with the first browser test)
 # looks for browsers inside its own package (none there), never in a user cache, and
@@ -65,6 +72,10 @@ VIEWPORTS: dict[Viewport, ViewportSize] = {
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 #: Longest wait of one browser action; the 2-core test machine is shared.
 ACTION_TIMEOUT_MS = 15_000
+#: Longest wait of one ``expect(...)`` assertion (Playwright's default, 5 s, is short on a
+#: loaded machine).
+EXPECT_TIMEOUT_MS = 10_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 #: axe-core impacts that fail a test.
 FAILING_IMPACTS = ("serious", "critical")
 

@@ -4,10 +4,12 @@ nothing scrolls sideways, and a full-page screenshot is written to tests/screens
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.functional.browser.pages import log_in, log_in_as, sign_up
@@ -60,6 +62,32 @@ def _child(page: Page, web: WebPortal) -> None:
     _as_parent(f"/famille/enfants/{web.own_child}")(page, web)
 
 
+def _child_photo_refused(page: Page, web: WebPortal) -> None:
+    _child(page, web)
+    page.locator("#photo-fichier").set_input_files(
+        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": b"pas une image"}
+    )
+    page.get_by_role("checkbox", name=re.compile("J'accepte que cette photo")).check()
+    page.get_by_role("button", name="Envoyer la photo").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _child_with_photo(page: Page, web: WebPortal) -> None:
+    _as_parent(f"/famille/enfants/{web.school.children[1]}")(page, web)
+    page.locator("#photo-fichier").set_input_files(
+        {"name": "lea.png", "mimeType": "image/png", "buffer": _png()}
+    )
+    page.get_by_role("checkbox", name=re.compile("J'accepte que cette photo")).check()
+    page.get_by_role("button", name="Envoyer la photo").click()
+    expect(page.get_by_role("img", name=re.compile("Photo actuelle"))).to_be_visible()
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 400), (90, 140, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _other_child(page: Page, web: WebPortal) -> None:
     _as_parent(f"/famille/enfants/{web.other_family_child}")(page, web)
 
@@ -77,6 +105,8 @@ PAGES: dict[str, tuple[Opener, str]] = {
     "famille": (_as_parent("/famille"), "Mon espace famille"),
     "famille-comptes": (_as_parent("/famille/comptes"), "Situation de mes comptes"),
     "famille-enfant": (_child, "Hervé DUPONT"),
+    "famille-enfant-photo-refusee": (_child_photo_refused, "Hervé DUPONT"),
+    "famille-enfant-avec-photo": (_child_with_photo, "Léa DUPONT"),
     "famille-ajouter-enfant": (_as_parent("/famille/ajouter-un-enfant"), "Ajouter un enfant"),
     "famille-page-introuvable": (_other_child, "Page introuvable"),
     "deconnexion": (_as_parent("/deconnexion"), "Déconnexion"),

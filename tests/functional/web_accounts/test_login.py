@@ -13,7 +13,7 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.logins import THROTTLED, WRONG_LOGIN
 from portal_sync_api.crud.passwords import LINK_GONE
 from portal_sync_api.models import User
-from tests.functional.web_accounts.conftest import (
+from tests.support.account_pages import (
     INTENDANCE,
     INTENDANCE_PASSWORD,
     PASSWORD,

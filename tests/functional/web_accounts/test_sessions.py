@@ -10,7 +10,7 @@ from cantine_harness.portal import create_user_token
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.accounts import principal_for
 from portal_sync_api.crud.logins import lookup_session
-from tests.functional.web_accounts.conftest import (
+from tests.support.account_pages import (
     INTENDANCE,
     INTENDANCE_PASSWORD,
     PASSWORD,

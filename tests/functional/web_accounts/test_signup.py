@@ -11,7 +11,7 @@ from cantine_harness.portal import seed_school
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.logins import NO_MATCH, THROTTLED
 from portal_sync_api.models import User
-from tests.functional.web_accounts.conftest import (
+from tests.support.account_pages import (
     INTENDANCE,
     INTENDANCE_PASSWORD,
     PASSWORD,

@@ -12,7 +12,7 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.family_tables import ChangeRequest
 from portal_sync_api.mail.models import OutboxMail
 from portal_sync_api.models import AccountRequest, School, User
-from tests.functional.web_family.conftest import INTENDANCE, OTHER_INTENDANCE, PARENT, Family
+from tests.support.family_pages import INTENDANCE, OTHER_INTENDANCE, PARENT, Family
 
 
 def _requests(family: Family) -> list[ChangeRequest]:

@@ -16,7 +16,7 @@ from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.roster import ReservationRow, import_reservations
 from portal_sync_api.crud.schools import require_school
 from portal_sync_api.web.format import euros
-from tests.functional.web_family.conftest import Family
+from tests.support.family_pages import Family
 
 NBSP = "\u00a0"
 

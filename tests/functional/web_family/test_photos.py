@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.photos import MAX_PHOTO_BYTES, PhotoRefused, reencode
-from tests.functional.web_family.conftest import PARENT, Family
+from tests.support.family_pages import PARENT, Family
 
 ORIENTATION, MAKE, DATETIME = 0x0112, 0x010F, 0x0132
 
