@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -96,7 +97,9 @@ def portal_balance(portal: PortalProcess, school: SeededSchool, family_id: str) 
         return int(answer.json()["balance_cents"])
 
 
-def portal_meals(portal: PortalProcess, school: SeededSchool, child_id: str) -> list[dict]:
+def portal_meals(
+    portal: PortalProcess, school: SeededSchool, child_id: str
+) -> list[dict[str, Any]]:
     """The child's meals as the portal's intendance API lists them (at most 100)."""
     with portal.client(school.intendance_token) as client:
         answer = client.get(f"/v1/children/{child_id}/meals", params={"limit": 100})
@@ -104,7 +107,7 @@ def portal_meals(portal: PortalProcess, school: SeededSchool, child_id: str) -> 
         return list(answer.json()["meals"])
 
 
-def full_feed(portal: PortalProcess, token: str) -> list[dict]:
+def full_feed(portal: PortalProcess, token: str) -> list[dict[str, Any]]:
     """Every change of the station feed of ``token``, page after page."""
     changes, since = [], 0
     while True:
