@@ -94,8 +94,8 @@ def link_child(
 ) -> list[AccountRequest]:
     """A pending sign-up request in the parent's name for the pupil of that card and those
     names (``logins.request_account``: same matching, same throttle, same refusals).
-    A pupil the parent already sees is refused with ``ALREADY_LINKED`` and leaves no
-    request behind (validating it would change nothing)."""
+    No request is kept for a pupil the parent already sees (validating it would change
+    nothing); when that leaves none, ``ALREADY_LINKED``."""
     requests = logins.request_account(
         session,
         card_digits=card_digits,
@@ -105,9 +105,13 @@ def link_child(
         ip=ip,
         now=now,
     )
-    if all(visible_child(session, principal, child_id=r.child_id) for r in requests):
-        for request in requests:
+    kept = []
+    for request in requests:
+        if visible_child(session, principal, child_id=request.child_id) is None:
+            kept.append(request)
+        else:
             session.delete(request)
-        session.flush()
+    session.flush()
+    if not kept:
         raise logins.AccountRefused(ALREADY_LINKED)
-    return requests
+    return kept

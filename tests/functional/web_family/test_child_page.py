@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import html
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.family_tables import ChangeRequest
 from portal_sync_api.mail.models import OutboxMail
-from portal_sync_api.models import AccountRequest, School, User
+from portal_sync_api.models import AccountRequest, Card, School, User
 from tests.support.family_pages import INTENDANCE, OTHER_INTENDANCE, PARENT, Family
 
 
@@ -118,4 +118,26 @@ def test_add_child_with_wrong_details_says_no_match_on_the_page(family: Family) 
         assert label in html.unescape(answer.text)
     with session_scope(family.engine) as session:
         pending = select(AccountRequest).where(AccountRequest.status == "pending")
+        assert session.execute(pending).first() is None
+
+
+def test_adding_a_child_already_in_the_family_says_so_and_leaves_no_request(
+    family: Family,
+) -> None:
+    page = "/famille/ajouter-un-enfant"
+    fields = {"card_digits": "01235", "last_name": "Dupont", "first_name": "Lea"}
+    # School 1850's namesake Léa DUPONT (card 1850-01235) is not in this family: the
+    # request for her stays, for her school's intendance; none is kept for our Léa.
+    answer = family.parent.post(page, fields, page=page)
+    assert answer.status_code == 303
+    pending = select(AccountRequest.child_id).where(AccountRequest.status == "pending")
+    with session_scope(family.engine) as session:
+        assert list(session.execute(pending).scalars()) == [family.other_school.children[1]]
+        session.execute(delete(AccountRequest))
+        card = family.other_school.cards[family.other_school.children[1]]
+        session.execute(update(Card).where(Card.code == card).values(code="1850-09999"))
+    answer = family.parent.post(page, fields, page=page)
+    assert answer.status_code == 422
+    assert "Cet enfant apparaît déjà dans votre espace" in html.unescape(answer.text)
+    with session_scope(family.engine) as session:
         assert session.execute(pending).first() is None
