@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from station.core import rules, timeutil
 from station.core.cards import CardCode, parse_card_code, sanitize_raw
 from station.core.clock import Clock, SystemClock
-from station.core.errors import UnknownChildError, VoidError
+from station.core.errors import OverrideError, UnknownChildError, VoidError
 from station.core.ids import uuid7
 from station.core.models import Child, Facts, Reason, Service, Source, Verdict
+from station.core.texts import OVERRIDE_MOTIVES
 from station.core.timeutil import iso
 from station.readers.events import ScanEvent
 from station.store import Store, cache, ledger
@@ -102,6 +103,17 @@ class ServingLine:
         """Serve a child found by name (forgotten card) through the same rules."""
         return self._serve(raw="", code=None, child_id=child_id, at=at, source=Source.MANUAL)
 
+    def override(self, child_id: str, motive: str, *, at: datetime | None = None) -> Verdict:
+        """« Servir quand même » (F4): serve a child refused for no reservation or an
+        insufficient balance, through the same rules with ``source = override`` (a blocked
+        card, a second pass or the monthly cap still refuse). ``motive`` is one of
+        :data:`station.core.texts.OVERRIDE_MOTIVES`; it goes to the scan log."""
+        if motive not in OVERRIDE_MOTIVES:
+            raise OverrideError(motive)
+        return self._serve(
+            raw=f"derogation:{motive}", code=None, child_id=child_id, at=at, source=Source.OVERRIDE
+        )
+
     def _serve(
         self,
         *,
@@ -145,7 +157,13 @@ class ServingLine:
                 at=moment,
                 business_date=verdict.business_date,
                 source=source.value,
-                raw=sanitize_raw(raw) if raw else (f"manuel:{child_id}" if child_id else ""),
+                raw=(
+                    raw
+                    if source is Source.OVERRIDE
+                    else sanitize_raw(raw)
+                    if raw
+                    else (f"manuel:{child_id}" if child_id else "")
+                ),
                 card=str(code) if code else None,
                 status=verdict.status.value,
                 reason=verdict.reason.value,
@@ -178,7 +196,7 @@ class ServingLine:
         today = moment.date()
         service = rules.current_service(services, moment.time())
         card = cache.get_card(conn, str(code)) if code and code.school == self.school else None
-        if source is Source.MANUAL:
+        if source in (Source.MANUAL, Source.OVERRIDE):
             if child_id is None:
                 raise UnknownChildError("")
             child = cache.get_child(conn, child_id)
@@ -189,7 +207,7 @@ class ServingLine:
             child = cache.get_child(conn, card.child_id) if card else None
         base = Facts(
             source=source,
-            code_parsed=code is not None or source is Source.MANUAL,
+            code_parsed=code is not None or source in (Source.MANUAL, Source.OVERRIDE),
             card_school=code.school if code else None,
             card_code=str(code) if code else (card.code if card else None),
             card=card,
@@ -212,6 +230,11 @@ class ServingLine:
             manual_serves_this_month=(
                 ledger.manual_serves_in_month(conn, child.id, today)
                 if source is Source.MANUAL
+                else 0
+            ),
+            overrides_this_month=(
+                ledger.serves_in_month(conn, child.id, today, Source.OVERRIDE.value)
+                if source is Source.OVERRIDE
                 else 0
             ),
             price_cents=cache.get_price(conn, child.tariff, service.code) if service else None,

@@ -47,6 +47,14 @@ class UnknownChildError(StationError):
         self.child_id = child_id
 
 
+class OverrideError(StationError):
+    """A « Servir quand même » without one of the listed motives."""
+
+    def __init__(self, motive: str) -> None:
+        super().__init__(f"Motif de dérogation inconnu : {motive!r}", "Dérogation")
+        self.motive = motive
+
+
 class SyncError(StationError):
     """The portal could not be reached or answered something unusable."""
 

@@ -28,6 +28,9 @@ class Reason(StrEnum):
     NO_SERVICE = "no_service"
     ALREADY_SERVED = "already_served"
     MANUAL_LIMIT = "manual_limit"
+    OVERRIDE_LIMIT = "override_limit"
+    OVERRIDE = "override"
+    """Served by a supervised override (F4) of ``no_reservation`` or ``insufficient_balance``."""
     FORFAIT = "forfait"
     PREPAID = "prepaid"
     RESERVED = "reserved"
@@ -54,6 +57,7 @@ class Source(StrEnum):
     SERIAL = "serial"
     CAMERA = "camera"
     MANUAL = "manual"
+    OVERRIDE = "override"
     CLI = "cli"
 
 
@@ -97,6 +101,8 @@ class Settings:
     """How long after a pass staff may still void it."""
     max_manual_serves_per_child_per_month: int = 3
     """Manual serves (forgotten card) allowed per child per calendar month."""
+    max_overrides_per_child_per_month: int = 3
+    """Supervised overrides (« Servir quand même ») allowed per child per calendar month."""
     allergy_ack_required: bool = False
     """Staff must acknowledge an allergy / PAI verdict (F8) before the next pass is served;
     a card read meanwhile is kept and served right after."""
@@ -199,6 +205,7 @@ class Facts:
     served_count: int = 0
     first_served_at: datetime | None = None
     manual_serves_this_month: int = 0
+    overrides_this_month: int = 0
     price_cents: int | None = None
     weekday: int = 1
 

@@ -47,7 +47,11 @@ def _refused(reason: Reason) -> _Outcome:
 
 def _table(facts: Facts, settings: Settings, school: str) -> _Outcome:
     """Rows 1-12 of the decision table (plus ``manual_limit`` after row 6)."""
-    if facts.source is not Source.MANUAL:
+    if facts.source is Source.OVERRIDE and facts.card is not None:
+        # An override never lets a lost or blocked card through.
+        if facts.card.status in (CardStatus.LOST, CardStatus.BLOCKED):
+            return _refused(Reason.CARD_BLOCKED)
+    elif facts.source is not Source.MANUAL:
         if not facts.code_parsed:
             return _refused(Reason.UNREADABLE)
         if facts.card_school != school:
@@ -67,6 +71,11 @@ def _table(facts: Facts, settings: Settings, school: str) -> _Outcome:
         and facts.manual_serves_this_month >= settings.max_manual_serves_per_child_per_month
     ):
         return _refused(Reason.MANUAL_LIMIT)
+    if (
+        facts.source is Source.OVERRIDE
+        and facts.overrides_this_month >= settings.max_overrides_per_child_per_month
+    ):
+        return _refused(Reason.OVERRIDE_LIMIT)
     child = facts.child
     if child.regime is Regime.FORFAIT and facts.weekday in child.forfait_days:
         return _Outcome(Status.SERVED, Reason.FORFAIT)
@@ -76,6 +85,9 @@ def _table(facts: Facts, settings: Settings, school: str) -> _Outcome:
         if facts.reservation.prepaid:
             return _Outcome(Status.SERVED, Reason.PREPAID)
         return _Outcome(Status.SERVED, Reason.RESERVED, price or 0, priced)
+    if facts.source is Source.OVERRIDE:
+        # Staff serve a child refused for no reservation, at the normal price.
+        return _Outcome(Status.SERVED, Reason.OVERRIDE, price or 0, priced)
     policy = settings.unreserved_policy
     if policy is UnreservedPolicy.REFUSE:
         return _refused(Reason.NO_RESERVATION)
@@ -94,6 +106,7 @@ def decide(facts: Facts, settings: Settings, school: str) -> Verdict:
     outcome = _table(facts, settings, school)
     if (
         outcome.status is Status.SERVED
+        and facts.source is not Source.OVERRIDE  # served anyway, below the overdraft limit
         and outcome.charge > 0
         and facts.balance_cents - outcome.charge < -settings.overdraft_limit_cents
     ):

@@ -16,6 +16,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.NO_SERVICE: "Aucun service en cours",
     Reason.ALREADY_SERVED: "Déjà passé",
     Reason.MANUAL_LIMIT: "Trop d'oublis de carte ce mois-ci",
+    Reason.OVERRIDE_LIMIT: "Dérogations du mois épuisées",
+    Reason.OVERRIDE: "Dérogation (servi quand même)",
     Reason.FORFAIT: "Forfait",
     Reason.PREPAID: "Repas prépayé",
     Reason.RESERVED: "Réservé",
@@ -30,6 +32,18 @@ WARNING_TEXT: dict[Warning, str] = {
     Warning.ALLERGY: "ALLERGIE / PAI",
     Warning.DIET: "Régime",
     Warning.NO_TARIFF: "Tarif manquant",
+}
+
+#: Refusals staff may override with F4 (« Servir quand même »); never a blocked card, a
+#: second pass, another school's card or an unreadable code.
+OVERRIDABLE = frozenset({Reason.NO_RESERVATION, Reason.INSUFFICIENT_BALANCE})
+
+#: Why staff served anyway: the short list F4 offers (code → French).
+OVERRIDE_MOTIVES: dict[str, str] = {
+    "oubli_reservation": "Oubli de réservation",
+    "famille_prevenue": "Solde insuffisant, famille prévenue",
+    "consigne_intendance": "Consigne de l'intendance",
+    "autre": "Autre raison (à signaler à l'intendance)",
 }
 
 SERVICE_TEXT = {"dejeuner": "déjeuner", "petit_dejeuner": "petit-déjeuner", "diner": "dîner"}

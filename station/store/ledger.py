@@ -148,14 +148,20 @@ def served_in_service(
 
 def manual_serves_in_month(conn: sqlite3.Connection, child_id: str, day: date) -> int:
     """Non-voided manual serves of the child in ``day``'s calendar month, any station."""
+    return serves_in_month(conn, child_id, day, "manual")
+
+
+def serves_in_month(conn: sqlite3.Connection, child_id: str, day: date, source: str) -> int:
+    """Non-voided meals of ``source`` (``manual``, ``override``) of the child in ``day``'s
+    calendar month, at any station."""
     month = day.strftime("%Y-%m-")
     row = conn.execute(
-        "SELECT (SELECT COUNT(*) FROM meals m WHERE child_id = ?1 AND source = 'manual'"
+        "SELECT (SELECT COUNT(*) FROM meals m WHERE child_id = ?1 AND source = ?3"
         " AND substr(business_date, 1, 8) = ?2"
         " AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id))"
-        " + (SELECT COUNT(*) FROM remote_meals WHERE child_id = ?1 AND source = 'manual'"
+        " + (SELECT COUNT(*) FROM remote_meals WHERE child_id = ?1 AND source = ?3"
         " AND substr(business_date, 1, 8) = ?2 AND voided = 0)",
-        (child_id, month),
+        (child_id, month, source),
     ).fetchone()
     return int(row[0])
 

@@ -30,6 +30,7 @@ from station.readers.wedge import KeyWedgeReader
 from station.sync.status import SyncStatus
 from station.ui.messages import ReaderFailed, ReaderStatusChanged, ScanReceived, SyncStatusChanged
 from station.ui.screens.day_summary import DaySummaryScreen
+from station.ui.screens.override import OverrideScreen
 from station.ui.screens.quit_confirm import QuitConfirmScreen
 from station.ui.screens.search import SearchScreen
 from station.ui.screens.serving import ServingScreen
@@ -65,6 +66,7 @@ class StationApp(App[None]):
         # Short labels: at 80 columns the footer must still show « Quitter ».
         Binding("f2", "search", "Sans carte"),
         Binding("f3", "undo", "Annuler passage"),
+        Binding("f4", "override", "Servir quand même", show=False),
         Binding("f5", "summary", "Bilan"),
         Binding("f8", "acknowledge", "Allergie vue", show=False),
         Binding("f9", "sync_now", "Synchro"),
@@ -281,6 +283,27 @@ class StationApp(App[None]):
                 self._after_pass()
 
         self.push_screen(UndoScreen(meal, self.tz), confirmed)
+
+    def action_override(self) -> None:
+        """F4 after a refusal for no reservation or a short balance: serve with a motive."""
+        if self.screen is not self.serving:
+            return
+        refused = self.serving.overridable()
+        if refused is None or refused.child is None:
+            self.notify(
+                "« Servir quand même » : seulement après un refus pour absence de réservation"
+                " ou solde insuffisant.",
+                severity="warning",
+            )
+            return
+        child_id = refused.child.id
+
+        def chosen(motive: str | None) -> None:
+            if motive is not None:
+                self.serving.override(child_id, motive)
+                self._after_pass()
+
+        self.push_screen(OverrideScreen(refused), chosen)
 
     def action_acknowledge(self) -> None:
         """F8 after an allergy verdict the school asks staff to acknowledge."""

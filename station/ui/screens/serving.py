@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from station.core.clock import Clock
 from station.core.errors import StationError
 from station.core.models import Service, Source, Verdict, Warning
+from station.core.texts import OVERRIDABLE
 from station.engine import ServingLine, VoidResult
 from station.readers.events import ScanEvent
 from station.sync.status import SyncStatus
@@ -125,6 +126,17 @@ class ServingScreen(Screen[None]):
     def serve_child(self, child_id: str) -> Verdict | None:
         """A manual serve (forgotten card) through the same rules."""
         return self._pass(lambda: self.line.serve_manual(child_id))
+
+    def override(self, child_id: str, motive: str) -> Verdict | None:
+        """« Servir quand même » through the engine (F4); shows the verdict."""
+        return self._pass(lambda: self.line.override(child_id, motive))
+
+    def overridable(self) -> Verdict | None:
+        """The refusal on screen if staff may serve anyway (F4), else None."""
+        verdict = self.last_verdict
+        if verdict is None or verdict.served or verdict.child is None:
+            return None
+        return verdict if verdict.reason in OVERRIDABLE else None
 
     def undo(self, meal_id: str, reason: str) -> VoidResult | None:
         """Void a meal (the engine checks the undo window); shows the refund."""

@@ -15,6 +15,7 @@ from station.store import Store
 from station.ui.app import StationApp, build_app
 from station.ui.messages import ScanReceived
 from station.ui.screens.day_summary import DaySummaryScreen
+from station.ui.screens.override import OverrideScreen
 from station.ui.screens.quit_confirm import QuitConfirmScreen
 from station.ui.screens.search import SearchScreen
 from station.ui.screens.undo import UndoScreen
@@ -465,3 +466,43 @@ async def test_two_identical_refusals_in_a_row_still_look_like_two_reads(
         assert panel.has_class("-flash")
         assert "Lecture n° 2 à 12:00:02" in second
         assert first != second
+
+
+async def test_f4_serves_a_child_refused_for_no_reservation_with_a_motive(
+    app: StationApp, line: ServingLine
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00002")  # Sam has no reservation
+        assert state(app) == "-refused"
+        assert "F4 : servir quand même" in flat(app)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, OverrideScreen)
+        assert "Servir quand même Sam SANSRESA (6B) ?" in flat(app)
+        await pilot.press("down", "enter")  # « Solde insuffisant, famille prévenue »
+        await pilot.pause()
+        assert app.screen is app.serving
+        verdict = app.serving.last_verdict
+        assert verdict is not None and verdict.served
+        assert (verdict.reason.value, verdict.source.value, verdict.charged_cents) == (
+            "override",
+            "override",
+            415,
+        )
+        assert "Dérogation (servi quand même)" in flat(app)
+        with Store(line.store.path) as store, store.read() as conn:
+            raw = conn.execute("SELECT raw FROM scan_log ORDER BY id DESC LIMIT 1").fetchone()[0]
+            payload = conn.execute("SELECT payload FROM outbox ORDER BY id DESC").fetchone()[0]
+        assert raw == "derogation:famille_prevenue"
+        assert '"source": "override"' in payload  # synced to the portal as an override
+
+
+async def test_f4_is_never_offered_for_a_blocked_card(app: StationApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await reader_scan(app, pilot, "1849-00003")  # lost card
+        assert state(app) == "-refused"
+        assert "F4" not in flat(app)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.screen is app.serving
+        assert app.serving.last_verdict.reason.value == "card_blocked"  # type: ignore[union-attr]

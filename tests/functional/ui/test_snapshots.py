@@ -37,9 +37,20 @@ def scans(*codes: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             app.post_message(ScanReceived(ScanEvent(code, Source.SERIAL, app.clock.now(), "d")))
             await pilot.pause()
             app.clock.advance(minutes=1)  # type: ignore[attr-defined]
-        await pilot.pause()
+        # The counters and last passes are redrawn after the verdict: wait for them.
+        await until(pilot, lambda: not app.serving._side_due)
 
     return run_before
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object]) -> None:
+    """Wait (a loaded machine is slow) until ``condition`` holds, at most 10 s."""
+    for _ in range(100):
+        if condition():
+            await pilot.pause()
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not reached")
 
 
 def app_on(line: ServingLine, clock: FixedClock, tmp_path: Path) -> StationApp:
@@ -84,6 +95,29 @@ def test_allergy_waiting_for_acknowledgement_snapshot(
     line.store.apply_page([settings], 900, "ligne-1", clock.now().isoformat())
     before = scans("1849-00005", "1849-00001")  # the second card waits for F8
     assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_served_by_override_snapshot(
+    snap_compare: SnapCompare,
+    line: ServingLine,
+    clock: FixedClock,
+    tmp_path: Path,
+    size: tuple[int, int],
+) -> None:
+    clock.set(at(12, 4))
+    refused = scans("1849-00002")  # no reservation: « F4 : servir quand même »
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, StationApp)
+        await refused(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "override-motives")
+        await pilot.press("enter")  # first motive: « Oubli de réservation »
+        await until(pilot, lambda: app.screen is app.serving and not app.serving._side_due)
+
+    assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)

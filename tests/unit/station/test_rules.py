@@ -240,3 +240,44 @@ def test_a_forfait_pass_never_warns_of_a_low_balance() -> None:
     verdict = decide(facts(child=FORFAIT, balance_cents=100), Settings(), "1849")
     assert verdict.served and verdict.reason.value == "forfait"
     assert "low_balance" not in [w.value for w in verdict.warnings]
+
+
+def override(**fields: Any) -> Facts:
+    """Facts of a « Servir quand même » (F4) on the child of the refused card."""
+    return facts(source=Source.OVERRIDE, code_parsed=True, card_school=None, **fields)
+
+
+def test_an_override_serves_a_child_without_reservation_at_the_normal_price() -> None:
+    verdict = decide(override(reservation=None), Settings(), "1849")
+    assert (verdict.status.value, verdict.reason.value, verdict.charged_cents) == (
+        "served",
+        "override",
+        415,
+    )
+
+
+def test_an_override_serves_a_child_whose_balance_is_short() -> None:
+    verdict = decide(override(balance_cents=-5000), Settings(), "1849")
+    assert verdict.served and verdict.charged_cents == 415 and verdict.balance_cents == -5415
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"card": dataclasses.replace(CARD, status=CardStatus.LOST)}, "card_blocked"),
+        ({"served_count": 1}, "already_served"),
+        ({"overrides_this_month": 3}, "override_limit"),
+        ({"service": None}, "no_service"),
+    ],
+)
+def test_an_override_never_passes_a_blocked_card_a_second_pass_or_the_monthly_cap(
+    fields: dict[str, Any], reason: str
+) -> None:
+    verdict = decide(override(**fields), Settings(), "1849")
+    assert (verdict.status.value, verdict.reason.value) == ("refused", reason)
+
+
+def test_an_override_of_a_reserved_child_is_an_ordinary_reserved_meal() -> None:
+    reserved = Reservation("C0042", TODAY, "dejeuner", prepaid=False)
+    verdict = decide(override(reservation=reserved), Settings(), "1849")
+    assert verdict.reason.value == "reserved"
