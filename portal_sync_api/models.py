@@ -52,6 +52,8 @@ class School(Base):
     max_meals_per_service: Mapped[int] = mapped_column(Integer, default=1)
     undo_window_minutes: Mapped[int] = mapped_column(Integer, default=10)
     max_manual_serves_per_child_per_month: Mapped[int] = mapped_column(Integer, default=3)
+    max_overrides_per_child_per_month: Mapped[int] = mapped_column(Integer, default=3)
+    allergy_ack_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SchoolCounter(Base):

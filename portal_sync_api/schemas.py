@@ -142,6 +142,8 @@ class ConsumptionFigures(BaseModel):
     voids: int = 0
     duplicate_passes: int = 0
     charged_cents: int = 0
+    overrides: int = 0
+    """Meals served by a supervised override at the line (« Servir quand même »)."""
 
 
 class ConsumptionPublic(BaseModel):

@@ -55,7 +55,14 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
         ).all()
     )
     meals = session.execute(
-        select(Meal.child_id, Meal.service, Meal.charged_cents, Meal.duplicate_pass, Void.id)
+        select(
+            Meal.child_id,
+            Meal.service,
+            Meal.charged_cents,
+            Meal.duplicate_pass,
+            Meal.source,
+            Void.id,
+        )
         .outerjoin(Void, Void.meal_id == Meal.id)
         .where(Meal.school_id == school.id, Meal.business_date == day)
     ).all()
@@ -70,7 +77,7 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
         return total, per_class.setdefault(service, ConsumptionFigures())
 
     served: set[tuple[str, str]] = set()
-    for child_id, service, charged, duplicate_pass, void_id in meals:
+    for child_id, service, charged, duplicate_pass, source, void_id in meals:
         for fig in figures(child_id, service):
             if void_id is not None:
                 fig.voids += 1
@@ -80,6 +87,7 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
             else:
                 fig.served_unreserved += 1
             fig.duplicate_passes += int(bool(duplicate_pass))
+            fig.overrides += int(source == "override")
             fig.charged_cents += charged
         if void_id is None:
             served.add((child_id, service))

@@ -14,7 +14,7 @@ from portal_sync_api.errors import DataError
 from portal_sync_api.models import School, SchoolCounter, Service, Tariff
 
 #: Settings of DESIGN §3 with their defaults.
-SETTING_DEFAULTS: dict[str, str | int] = {
+SETTING_DEFAULTS: dict[str, str | int | bool] = {
     "unreserved_policy": "refuse",
     "unreserved_surcharge_cents": 0,
     "overdraft_limit_cents": 0,
@@ -22,7 +22,13 @@ SETTING_DEFAULTS: dict[str, str | int] = {
     "max_meals_per_service": 1,
     "undo_window_minutes": 10,
     "max_manual_serves_per_child_per_month": 3,
+    # « Servir quand même » (F4) at the line, per child and calendar month.
+    "max_overrides_per_child_per_month": 3,
+    # Staff press F8 after an allergy / PAI verdict before the next pass is served.
+    "allergy_ack_required": False,
 }
+_TRUE = ("1", "true", "oui", "vrai", "yes")
+_FALSE = ("0", "false", "non", "faux", "no")
 UNRESERVED_POLICIES = ("refuse", "allow", "surcharge")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -55,7 +61,7 @@ def require_school(session: Session, *, code: str) -> School:
     return school
 
 
-def parse_setting(key: str, value: str) -> str | int:
+def parse_setting(key: str, value: str) -> str | int | bool:
     """Validate one ``--setting KEY=VALUE``; raises :class:`DataError` naming the key."""
     if key not in SETTING_DEFAULTS:
         raise DataError(
@@ -65,6 +71,12 @@ def parse_setting(key: str, value: str) -> str | int:
         if value not in UNRESERVED_POLICIES:
             raise DataError(key, f"doit être {' | '.join(UNRESERVED_POLICIES)}")
         return value
+    if isinstance(SETTING_DEFAULTS[key], bool):
+        if value.strip().lower() in _TRUE:
+            return True
+        if value.strip().lower() in _FALSE:
+            return False
+        raise DataError(key, f"oui ou non attendu (true/false), reçu {value!r}")
     try:
         number = int(value)
     except ValueError:
@@ -90,7 +102,7 @@ def set_school(
     name: str | None = None,
     timezone: str | None = None,
     services: dict[str, tuple[str, str] | None] | None = None,
-    settings: dict[str, str | int] | None = None,
+    settings: dict[str, str | int | bool] | None = None,
 ) -> School:
     """Create school ``code`` or change it; emits school, settings and service changes.
 

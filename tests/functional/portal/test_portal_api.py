@@ -178,6 +178,7 @@ def test_consumption_counts_reserved_served_no_shows_voids_and_duplicates(
         "voids": 1,
         "duplicate_passes": 1,
         "charged_cents": 830,
+        "overrides": 0,
     }
     assert report["classes"]["6B"]["dejeuner"] == {
         "reserved": 2,
@@ -187,9 +188,25 @@ def test_consumption_counts_reserved_served_no_shows_voids_and_duplicates(
         "voids": 0,
         "duplicate_passes": 1,
         "charged_cents": 830,
+        "overrides": 0,
     }
     assert report["classes"]["3F"]["dejeuner"]["no_shows"] == 1
     assert noah in seeded.children
+
+
+def test_consumption_counts_meals_served_by_a_supervised_override(
+    app_client: TestClient, portal_db: str
+) -> None:
+    seeded = seed_school(portal_db)
+    herve, _lea, tom, _zoe, _noah = seeded.children
+    forced = meal("o", tom) | {"source": "override", "reason": "override"}
+    batch = [meal("a", herve), forced]
+    app_client.post("/v1/sync/meals", json={"meals": batch}, headers=_auth(seeded.station_token))
+    report = app_client.get(
+        "/v1/schools/1849/consumption?day=2025-11-24", headers=_auth(seeded.intendance_token)
+    ).json()
+    assert report["services"]["dejeuner"]["overrides"] == 1
+    assert report["services"]["dejeuner"]["charged_cents"] == 830
 
 
 def test_consumption_csv_is_semicolon_utf8_bom_with_french_headers_and_comma_amounts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from cantine_harness.portal import SEED_DAY, seed_school
@@ -13,7 +14,8 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud import changes as feed
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.roster import ReservationRow, cancel_reservation, import_reservations
-from portal_sync_api.crud.schools import get_school, set_school
+from portal_sync_api.crud.schools import get_school, parse_setting, set_school
+from portal_sync_api.errors import DataError
 from portal_sync_api.models import Change, LedgerEntry, Reservation
 
 
@@ -74,6 +76,8 @@ def test_new_school_has_design_default_settings(engine: Engine) -> None:
         "max_meals_per_service": 1,
         "undo_window_minutes": 10,
         "max_manual_serves_per_child_per_month": 3,
+        "max_overrides_per_child_per_month": 3,
+        "allergy_ack_required": False,
     }
 
 
@@ -213,3 +217,22 @@ def test_reservation_added_then_changed_or_cancelled_in_one_file_ends_as_its_las
         "prepaid": True,
     }
     assert feed_now[("reservation", f"{child}/{dropped}/dejeuner")][1] is None
+
+
+def test_line_settings_reach_the_feed_with_their_types(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        set_school(
+            session,
+            code="1901",
+            settings={"allergy_ack_required": "oui", "max_overrides_per_child_per_month": "1"},
+        )
+    _, data = _feed(engine, "1901")[("settings", "1901")]
+    assert data["allergy_ack_required"] is True
+    assert data["max_overrides_per_child_per_month"] == 1
+
+
+def test_a_yes_no_setting_refuses_anything_else() -> None:
+    assert parse_setting("allergy_ack_required", "non") is False
+    with pytest.raises(DataError) as refused:
+        parse_setting("allergy_ack_required", "peut-être")
+    assert refused.value.field == "allergy_ack_required"
