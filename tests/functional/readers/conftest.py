@@ -9,4 +9,5 @@ from tests.support.readers import Collector
 
 @pytest.fixture
 def collector() -> Collector:
+    """Callbacks for the reader under test, recording what it reports."""
     return Collector()

@@ -9,6 +9,7 @@ import pytest
 
 @pytest.fixture
 def config_path(db_path: Path, tmp_path: Path) -> Path:
+    """``station.toml`` of line ``ligne-1`` on ``db_path``, its portal unreachable."""
     path = tmp_path / "station.toml"
     path.write_text(
         f'[station]\nname = "ligne-1"\nschool = "1849"\ndatabase = "{db_path}"\n'

@@ -16,12 +16,14 @@ from tests.support.sync import Station, make_station
 
 @pytest.fixture
 def proxy(portal: PortalProcess) -> Iterator[FaultyProxy]:
+    """A fault-injecting proxy in front of the session's portal (no fault until asked)."""
     with FaultyProxy(int(portal.url.rsplit(":", 1)[1])) as faulty:
         yield faulty
 
 
 @pytest.fixture
 def station(tmp_path: Path, proxy: FaultyProxy, school: SeededSchool) -> Iterator[Station]:
+    """Line ``ligne-1`` with the seeded school's station token, syncing through ``proxy``."""
     made = make_station(tmp_path, proxy.url, school.station_token)
     yield made
     made.close()
@@ -31,6 +33,7 @@ def station(tmp_path: Path, proxy: FaultyProxy, school: SeededSchool) -> Iterato
 def second_station(
     tmp_path: Path, proxy: FaultyProxy, school: SeededSchool, portal: PortalProcess
 ) -> Iterator[Station]:
+    """A second line, ``ligne-2``, of the same school with its own token and database."""
     token = create_station_token(portal.database_url, school="1849", name="ligne-2")
     made = make_station(tmp_path, proxy.url, token, name="ligne-2")
     yield made
