@@ -146,8 +146,11 @@ class BodyLimit:
 
 
 _TOO_BIG_PAGE = (
-    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Fichier trop '
-    "volumineux — Portail cantine</title></head><body><main><h1>Fichier trop volumineux</h1>"
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<link rel="stylesheet" href="/static/portail.css"><title>Fichier trop '
+    'volumineux — Portail cantine</title></head><body><main id="contenu">'
+    "<h1>Fichier trop volumineux</h1>"
     "<p>La photo dépasse 10 Mo : rien n'a été enregistré. Choisissez une image plus petite."
     '</p><p><a href="/famille">Revenir à l’espace famille</a></p></main>'
     "</body></html>"
