@@ -1,4 +1,4 @@
-"""Camera decode benchmark (DESIGN §6): pyzbar and zxing-cpp on the same 640×480 frames.
+"""Camera decode benchmark (docs/design.md §6): pyzbar and zxing-cpp on the same 640×480 frames.
 
 Frames: card barcodes (Code 128, Code 39, QR) pasted on noisy backgrounds at four
 perturbation levels (rotation up to 30°, scale, blur, noise, darkness, perspective; see

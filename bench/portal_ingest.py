@@ -1,4 +1,4 @@
-"""Portal benchmarks (DESIGN §6): meal ingest through ``POST /v1/sync/meals`` against a
+"""Portal benchmarks (docs/design.md §6): meal ingest through ``POST /v1/sync/meals`` against a
 direct bulk insert, first full pull of a 2 000-pupil school, and a one-day delta.
 
 Runs on SQLite, and on PostgreSQL when ``PORTAL_TEST_POSTGRES_URL`` is set or a server

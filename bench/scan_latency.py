@@ -4,7 +4,7 @@ A school of 2 000 pupils with a school year of reservations in the cache; 5 000 
 mixed outcomes (served, already served, no reservation, unknown, unreadable) through
 ``ServingLine.scan``, each committed with fsync before it returns. The reference is a
 bare single-row INSERT + COMMIT with the same pragmas, on the same disk, in the same run.
-Target (DESIGN §6): p99 within 3× the floor's p99.
+Target (docs/design.md §6): p99 within 3× the floor's p99.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A new station's first pull of a whole school year (DESIGN §6: full first pull < 5 s).
+"""A new station's first pull of a whole school year (docs/design.md §6: full first pull < 5 s).
 
 A 2 000-pupil school with a school year of reservations (~300 000 rows) on a real portal
 (uvicorn on loopback, SQLite). Figure: pull and apply every page into a new station

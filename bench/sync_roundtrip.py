@@ -1,4 +1,4 @@
-"""Station → portal round trips (DESIGN §6, issue "station sync").
+"""Station → portal round trips (docs/design.md §6).
 
 1. 10 000 meals served at a station, pushed from its outbox until all are ``applied`` on a
    real portal (uvicorn on loopback, SQLite): meals/s, beside the portal's own ingest

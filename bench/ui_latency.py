@@ -10,7 +10,7 @@ what a terminal would display from the frames the app writes. Beside it, in the 
 
 Start to ready is measured from launching a fresh interpreter to the serving screen
 drawn (headless), beside a bare ``python -c "import textual"``; RSS at ready beside a
-bare Textual app measured the same way. Targets (DESIGN §6): p99 < 50 ms, start < 1.5 s,
+bare Textual app measured the same way. Targets (docs/design.md §6): p99 < 50 ms, start < 1.5 s,
 RSS < 150 MB.
 """
 

@@ -1,4 +1,4 @@
-"""``portal-sync-api`` command line (DESIGN §5): a thin layer over the data functions.
+"""``portal-sync-api`` command line (docs/design.md §5): a thin layer over the data functions.
 
 Exit codes: 0 done, 1 data error (message on stderr), 2 usage error.
 """

@@ -1,4 +1,5 @@
-"""CSV imports of the school's files (DESIGN §5): validated whole, applied whole or not at all.
+"""CSV imports of the school's files (docs/design.md §5): validated whole, applied whole or
+not at all.
 
 Files are UTF-8 with or without BOM, with a header row, ``;`` or ``,`` separated (sniffed
 from the header). Every bad row is reported as ``line N: field: problem``.

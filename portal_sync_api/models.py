@@ -37,7 +37,7 @@ class Base(DeclarativeBase):
 
 
 class School(Base):
-    """An establishment; ``code`` is the card prefix (``1849``). Settings per DESIGN §3."""
+    """An establishment; ``code`` is the card prefix (``1849``). Settings per docs/design.md §3."""
 
     __tablename__ = "schools"
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (docs/sync-protocol.md, DESIGN §5)."""
+"""Request and response bodies of the HTTP API (docs/sync-protocol.md, docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from station.readers.events import ScanEvent
 from station.store import Store, cache, ledger
 from station.views import LineViews
 
-# Ids only in these lines (DESIGN §7): never a name, a card number, raw input or a balance.
+# Ids only in these lines (docs/design.md §7): never a name, a card number, raw input or a balance.
 log = logging.getLogger(__name__)
 
 

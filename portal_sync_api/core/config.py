@@ -9,9 +9,9 @@ from portal_sync_api.errors import DataError
 
 DEFAULT_DATABASE_URL = "sqlite:///portal.db"
 
-#: Largest accepted request body (DESIGN §5: a meal batch is at most 1 MiB).
+#: Largest accepted request body (docs/design.md §5: a meal batch is at most 1 MiB).
 MAX_BODY_BYTES = 1024 * 1024
-#: Largest body of the photo upload page (a 10 MB picture and its form; DESIGN §8).
+#: Largest body of the photo upload page (a 10 MB picture and its form; docs/design.md §8).
 MAX_PHOTO_BODY_BYTES = 10 * 1024 * 1024 + 256 * 1024
 #: Largest meal batch accepted by ``POST /v1/sync/meals``.
 MAX_BATCH_ITEMS = 1000

@@ -91,7 +91,7 @@ def principal_for(session: Session, *, token: str) -> Principal | None:
     return Principal(kind=user.role, school_id=user.school_id, family_id=user.family_id)
 
 
-# What a user may see (DESIGN §5: a token sees only its own school / family). Anything
+# What a user may see (docs/design.md §5: a token sees only its own school / family). Anything
 # else is answered exactly like something missing, so these return None / False for both.
 
 

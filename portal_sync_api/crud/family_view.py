@@ -36,7 +36,7 @@ HOME_MEALS = 5
 #: How many ledger lines « Situation de mes comptes » lists (the running balance is
 #: computed over the whole ledger all the same).
 LEDGER_LINES = 200
-#: The minimum top-up when the school has not set ``min_topup_cents`` (DESIGN §8).
+#: The minimum top-up when the school has not set ``min_topup_cents`` (docs/design.md §8).
 DEFAULT_MIN_TOPUP_CENTS = 1000
 
 #: Ledger kinds as parents read them; a kind not listed is shown as recorded.
@@ -290,7 +290,7 @@ def booked_meals(
     session: Session, *, children: list[Child], today: date | None = None
 ) -> list[BookedMeal]:
     """Meals booked from today on that are not prepaid and not eaten yet, priced with
-    each child's tariff for that service (a forfait day costs nothing: DESIGN §3 row 7)."""
+    each child's tariff for that service (a forfait day costs nothing: docs/design.md §3 row 7)."""
     result = []
     for child in children:
         school = session.get(School, child.school_id)

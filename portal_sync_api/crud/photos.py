@@ -22,7 +22,7 @@ from portal_sync_api.crud.accounts import Principal, visible_child
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.errors import PortalError
 
-#: Largest file accepted (10 MB, DESIGN §8).
+#: Largest file accepted (10 MB, docs/design.md §8).
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 #: Largest picture decoded: a 48-megapixel phone photo fits, a tiny file claiming
 #: 30 000 × 30 000 pixels (a decompression bomb) does not.

@@ -20,7 +20,7 @@ REGIMES = ("ticket", "forfait")
 
 @dataclass(frozen=True)
 class RosterRow:
-    """One validated roster line (DESIGN §5)."""
+    """One validated roster line (docs/design.md §5)."""
 
     child_id: str
     last_name: str

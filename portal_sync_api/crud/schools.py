@@ -13,7 +13,7 @@ from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import School, SchoolCounter, Service, Tariff
 
-#: Settings of DESIGN §3 with their defaults.
+#: Settings of docs/design.md §3 with their defaults.
 SETTING_DEFAULTS: dict[str, str | int | bool] = {
     "unreserved_policy": "refuse",
     "unreserved_surcharge_cents": 0,

@@ -1,4 +1,4 @@
-"""``station`` command line (DESIGN §4): a thin layer over the engine and the store.
+"""``station`` command line (docs/design.md §4): a thin layer over the engine and the store.
 
 Each command lives in its own module exposing ``NAME``, ``HELP``, ``add_arguments`` and
 ``run(args, config)``. Exit codes: 0 success / served, 3 refused, 2 usage or configuration

@@ -1,4 +1,4 @@
-"""Station configuration (TOML, DESIGN §4); works without a UI.
+"""Station configuration (TOML, docs/design.md §4); works without a UI.
 
 Every key is documented in ``config/station.example.toml``. An unknown key, a wrong type
 or a missing required key is a ``ConfigError`` that names the key and the file.

@@ -19,7 +19,7 @@ class Status(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a scan was served or refused (DESIGN §3 decision table)."""
+    """Why a scan was served or refused (docs/design.md §3 decision table)."""
 
     UNREADABLE = "unreadable"
     FOREIGN_CARD = "foreign_card"
@@ -150,7 +150,7 @@ class Child:
     photo: str | None = None
 
     def public(self) -> dict[str, Any]:
-        """The child as the verdict JSON shows it (DESIGN §4)."""
+        """The child as the verdict JSON shows it (docs/design.md §4)."""
         return {
             "id": self.id,
             "last_name": self.last_name,
@@ -235,7 +235,7 @@ class Verdict:
         return self.status is Status.SERVED
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's verdict object (DESIGN §4); keys are only ever added."""
+        """The contract's verdict object (docs/design.md §4); keys are only ever added."""
         return {
             "status": self.status.value,
             "reason": self.reason.value,

@@ -1,4 +1,4 @@
-"""The serving rules of DESIGN §3 as pure functions; works without a UI.
+"""The serving rules of docs/design.md §3 as pure functions; works without a UI.
 
 ``decide`` maps the facts of one scan to a ``Verdict``: first matching row of the
 decision table wins, then the balance check, then the warnings. No I/O here.
@@ -102,7 +102,7 @@ def _table(facts: Facts, settings: Settings, school: str) -> _Outcome:
 
 
 def decide(facts: Facts, settings: Settings, school: str) -> Verdict:
-    """Decide one scan from the cached facts (DESIGN §3), without touching any storage."""
+    """Decide one scan from the cached facts (docs/design.md §3), without touching any storage."""
     outcome = _table(facts, settings, school)
     if (
         outcome.status is Status.SERVED

@@ -1,4 +1,4 @@
-"""The intendance's pages of this issue: accounts waiting for validation."""
+"""The intendance's pages: accounts waiting for validation (the others are to come)."""
 
 from __future__ import annotations
 

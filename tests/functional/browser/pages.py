@@ -1,5 +1,5 @@
 """What a person does in the browser, step by step, with the contract's labels and button
-names (DESIGN §8): fields by their visible label, buttons by their name."""
+names (docs/design.md §8): fields by their visible label, buttons by their name."""
 
 from __future__ import annotations
 

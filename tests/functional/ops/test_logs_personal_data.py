@@ -1,5 +1,5 @@
 """A whole serving day at DEBUG, station and portal: the logs hold ids, never a child's
-name, card number or balance (DESIGN §7)."""
+name, card number or balance (docs/design.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``portal-sync-api`` command line (DESIGN §5)."""
+"""The ``portal-sync-api`` command line (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``station`` command line as an outside user drives it (DESIGN §4)."""
+"""The ``station`` command line as an outside user drives it (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Card code parsing (DESIGN §3)."""
+"""Card code parsing (docs/design.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The decision table of DESIGN §3, one case per row, plus the ordering cases."""
+"""The decision table of docs/design.md §3, one case per row, plus the ordering cases."""
 
 from __future__ import annotations
 
