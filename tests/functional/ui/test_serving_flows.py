@@ -506,3 +506,16 @@ async def test_f4_is_never_offered_for_a_blocked_card(app: StationApp) -> None:
         await pilot.pause()
         assert app.screen is app.serving
         assert app.serving.last_verdict.reason.value == "card_blocked"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("size", "rows"), [((100, 32), 1), ((200, 50), 3)])
+async def test_the_name_and_reason_are_in_block_letters_where_the_terminal_allows(
+    app: StationApp, size: tuple[int, int], rows: int
+) -> None:
+    async with app.run_test(size=size) as pilot:
+        await reader_scan(app, pilot, "1849-00001")
+        await pilot.pause()
+        name = app.serving.query_one("#verdict-name", BigLine)
+        reason = app.serving.query_one("#verdict-reason", BigLine)
+        assert name.text == "Rémi RESERVE" and reason.text == "Réservé"
+        assert (name.size.height, reason.size.height) == (rows, rows)

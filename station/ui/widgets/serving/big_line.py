@@ -17,21 +17,25 @@ class BigLine(Widget):
     BigLine { height: auto; width: 1fr; text-align: center; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, min_screen_rows: int = 30, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text = ""
+        self.min_screen_rows = min_screen_rows
+        """Below this terminal height the verdict's other lines need the rows: bold text."""
+        self._height = 0
 
     def show(self, text: str) -> None:
-        if text != self.text:
-            self.text = text
-            self.display = bool(text)
-            self.refresh(layout=True)
-
-    #: Below this terminal height the verdict's other lines need the rows: one bold line.
-    MIN_SCREEN_ROWS = 30
+        if text == self.text:
+            return
+        self.text = text
+        self.display = bool(text)
+        # A new text of the same height only repaints (no relayout on the way to screen).
+        height = self.get_content_height(self.size, self.size, self.size.width)
+        self.refresh(layout=height != self._height)
+        self._height = height
 
     def _fits(self, width: int) -> bool:
-        tall_enough = self.app.size.height >= self.MIN_SCREEN_ROWS
+        tall_enough = self.app.size.height >= self.min_screen_rows
         return tall_enough and bool(self.text) and big_width(self.text) <= width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -24,6 +24,8 @@ from station.ui.widgets.serving.big_line import BigLine
 from station.ui.widgets.serving.child_photo import ChildPhoto
 from station.ui.widgets.serving.verdict_banner import VerdictBanner
 
+#: From this terminal height the reason and the name are drawn in block letters too.
+BIG_TEXT_ROWS = 45
 _STATES = ("-idle", "-served", "-warning", "-allergy", "-refused", "-voided", "-error", "-flash")
 # How long the frame flashes when a verdict arrives: two identical refusals in a row must
 # still look like two reads.
@@ -52,11 +54,11 @@ class VerdictPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield VerdictBanner(id="verdict-word")
-        yield Static(id="verdict-reason")
+        yield BigLine(min_screen_rows=BIG_TEXT_ROWS, id="verdict-reason")
         with Horizontal(id="verdict-who"):
             yield ChildPhoto(id="verdict-photo")
             with Vertical(id="verdict-identity"):
-                yield Static(id="verdict-name")
+                yield BigLine(min_screen_rows=BIG_TEXT_ROWS, id="verdict-name")
                 yield Static(id="verdict-class")
                 yield AlertBadges(id="verdict-badges")
                 yield Static(id="verdict-money")
@@ -91,6 +93,10 @@ class VerdictPanel(Vertical):
         if self._texts.get(widget_id) == text:
             return
         self._texts[widget_id] = text
+        big = self.query_one(f"#{widget_id}")
+        if isinstance(big, BigLine):
+            big.show(text)
+            return
         widget = self.query_one(f"#{widget_id}", Static)
         shown = bool(text)
         if widget.display != shown:
@@ -103,7 +109,7 @@ class VerdictPanel(Vertical):
     def show_idle(self, hint: str = "Présentez la carte") -> None:
         self._set_state("-idle")
         self._text("verdict-stamp", "")
-        self.query_one(BigLine).show("")
+        self.query_one("#verdict-allergens", BigLine).show("")
         self.show_ack("")
         self.query_one(VerdictBanner).show("")
         self._text("verdict-reason", hint)
@@ -131,7 +137,9 @@ class VerdictPanel(Vertical):
             f"Classe {child.class_name}" if child and child.class_name else "",
         )
         self._text("verdict-money", money_line(verdict) if child else "")
-        self.query_one(BigLine).show(allergens.upper() if state == "-allergy" else "")
+        self.query_one("#verdict-allergens", BigLine).show(
+            allergens.upper() if state == "-allergy" else ""
+        )
         overridable = not verdict.served and child is not None and verdict.reason in OVERRIDABLE
         self.show_ack("F4 : servir quand même (dérogation)" if overridable else "")
 
@@ -145,7 +153,7 @@ class VerdictPanel(Vertical):
 
     def show_void(self, result: VoidResult) -> None:
         self._set_state("-voided")
-        self.query_one(BigLine).show("")
+        self.query_one("#verdict-allergens", BigLine).show("")
         self.query_one(VerdictBanner).show("ANNULÉ")
         self._text(
             "verdict-reason",
@@ -157,7 +165,7 @@ class VerdictPanel(Vertical):
 
     def show_error(self, title: str, message: str) -> None:
         self._set_state("-error", flash=True)
-        self.query_one(BigLine).show("")
+        self.query_one("#verdict-allergens", BigLine).show("")
         self.query_one(VerdictBanner).show("ERREUR")
         self._text("verdict-reason", f"{title} : {message}")
         self._who(None, "", "")
