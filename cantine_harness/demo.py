@@ -213,11 +213,17 @@ def try_cards() -> list[TryCard]:
     return [
         TryCard(card[1], "réservé, solde correct", "SERVI (vert)"),
         TryCard(card[1], "la même carte une 2e fois", "REFUSÉ — Déjà passé à HH:MM"),
-        TryCard(card[2], "sans réservation", "REFUSÉ — Pas de réservation"),
+        TryCard(
+            card[2], "sans réservation", "REFUSÉ — Pas de réservation (puis F4 : servir quand même)"
+        ),
         TryCard(card[3], "carte déclarée perdue", "REFUSÉ — Carte bloquée (perdue)"),
         TryCard(card[4], "solde bas (6,00 €)", "SERVI (orange) — Solde bas"),
         TryCard(card[5], "solde négatif (−3,20 €)", "REFUSÉ — Solde insuffisant : −3,20 €"),
-        TryCard(card[6], "allergie arachide, sans porc", "SERVI (orange) — ALLERGIE / PAI"),
+        TryCard(
+            card[6],
+            "allergie arachide, sans porc",
+            "SERVI (violet) — ALLERGIE / PAI, ARACHIDE en grand",
+        ),
         TryCard(f"{SCHOOL}-99999", "carte inconnue", "REFUSÉ — Carte inconnue"),
         TryCard("0999-00001", "autre établissement", "REFUSÉ — Carte d'un autre établissement"),
     ]

@@ -46,7 +46,8 @@ def describe(demo: DemoStation) -> str:
     lines += [f"  {c.code}  {c.name:<30} → {c.expect}" for c in demo.cards]
     lines += [
         "",
-        "Touches : F2 élève sans carte · F3 annuler · F5 bilan · F9 synchroniser · F10 quitter",
+        "Touches : F2 élève sans carte · F3 annuler · F4 servir quand même · F5 bilan"
+        " · F9 synchroniser · F10 quitter",
     ]
     return "\n".join(lines)
 
