@@ -120,6 +120,13 @@ class StationApp(App[None]):
             service_note=service_note,
         )
 
+    #: Keys that act on the serving screen only: hidden from the other screens' footers.
+    SERVING_ONLY = frozenset({"search", "undo", "override", "acknowledge", "summary"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The serving keys show (and work) only on the serving screen."""
+        return action not in self.SERVING_ONLY or self.screen is self.serving
+
     # --- life cycle -------------------------------------------------------------------------
 
     async def on_mount(self) -> None:

@@ -519,3 +519,17 @@ async def test_the_name_and_reason_are_in_block_letters_where_the_terminal_allow
         reason = app.serving.query_one("#verdict-reason", BigLine)
         assert name.text == "Rémi RESERVE" and reason.text == "Réservé"
         assert (name.size.height, reason.size.height) == (rows, rows)
+
+
+async def test_the_day_summary_footer_offers_no_serving_key(app: StationApp) -> None:
+    async with app.run_test(size=(128, 40)) as pilot:
+        assert "Sans carte" in flat(app)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, DaySummaryScreen)
+        footer = flat(app)
+        assert "Exporter CSV" in footer and "Quitter" in footer
+        assert "Sans carte" not in footer and "Annuler passage" not in footer
+        await pilot.press("f2")  # does nothing here
+        await pilot.pause()
+        assert isinstance(app.screen, DaySummaryScreen)
