@@ -21,7 +21,13 @@ _AZERTY_MAP = {ord(k): str((i + 1) % 10) for i, k in enumerate(_AZERTY_DIGITS)} 
 _AZERTY_MARKERS = frozenset("&é\"'(è_çà)")
 _AZERTY_ALPHABET = frozenset(_AZERTY_DIGITS) | {")"}
 
-_CODE_RE = re.compile(r"([0-9]{1,10})-?([0-9]{5})")
+_SCHOOL_DIGITS_UNDASHED = 4
+# With a dash the prefix may be any establishment code; without one, only exactly 4 + 5
+# digits can be split unambiguously, so any other digit string is unreadable (DESIGN §3).
+_CODE_RE = re.compile(
+    rf"([0-9]{{1,10}})-([0-9]{{{CARD_NUMBER_DIGITS}}})"
+    rf"|([0-9]{{{_SCHOOL_DIGITS_UNDASHED}}})([0-9]{{{CARD_NUMBER_DIGITS}}})"
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +49,11 @@ def _clean(raw: str) -> str:
 
 def _match(text: str) -> CardCode | None:
     m = _CODE_RE.fullmatch(text)
-    return CardCode(m.group(1), m.group(2)) if m else None
+    if m is None:
+        return None
+    if m.group(1) is not None:
+        return CardCode(m.group(1), m.group(2))
+    return CardCode(m.group(3), m.group(4))
 
 
 def looks_azerty(raw: str) -> bool:
@@ -54,7 +64,8 @@ def looks_azerty(raw: str) -> bool:
 def parse_card_code(raw: str) -> CardCode | None:
     """Parse what a scanner produced into a ``CardCode``, or ``None`` when unreadable.
 
-    Never raises, whatever the text. Accepts ``1849-01234``, ``184901234``, surrounding
+    Never raises, whatever the text. Accepts ``1849-01234``, ``184901234`` (exactly 4 + 5
+    digits when there is no dash), surrounding
     whitespace and control characters, Code 39 ``*`` and the AZERTY-shifted digit row
     (``)`` standing for the dash).
     """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from station.core.cards import CardCode, parse_card_code, sanitize_raw
@@ -71,6 +71,8 @@ def test_parser_never_raises_on_any_text(raw: str) -> None:
 def test_every_valid_card_in_any_accepted_form_parses_back(
     school: str, number: str, dash: bool, azerty: bool, stars: bool, before: str, after: str
 ) -> None:
+    # Without a dash only a 4-digit school splits unambiguously (see test_card_digit_length).
+    assume(dash or len(school) == 4)
     text = f"{school}-{number}" if dash else f"{school}{number}"
     if azerty:
         text = text.translate(US_TO_AZERTY)
