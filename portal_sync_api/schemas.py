@@ -133,17 +133,31 @@ class BalancePublic(BaseModel):
 
 
 class ConsumptionFigures(BaseModel):
-    """Counts of one service (or one class and service) on one day."""
+    """Counts of one service (or one class and service) on one day.
+
+    Each meal not voided is counted once, in exactly one of ``duplicate_passes``,
+    ``served_forfait``, ``served_reserved`` and ``served_unreserved`` (docs/design.md §5).
+    """
 
     reserved: int = 0
+    """Reservations for the day and service."""
     served_reserved: int = 0
+    """First meals of a child who had a reservation (not forfait)."""
     served_unreserved: int = 0
+    """First meals of a child with neither a reservation nor a forfait day."""
     no_shows: int = 0
+    """Reservations without any meal left after voids."""
     voids: int = 0
+    """Meals undone; they are in no served column and charge nothing."""
     duplicate_passes: int = 0
+    """Meals beyond the service's allowance that the portal flagged ``duplicate_pass``."""
     charged_cents: int = 0
+    """Amount charged by the meals not voided."""
     overrides: int = 0
-    """Meals served by a supervised override at the line (« Servir quand même »)."""
+    """Meals served by a supervised override at the line (« Servir quand même »); they are
+    also counted in their served column."""
+    served_forfait: int = 0
+    """First meals on one of the child's forfait days (paid by the term)."""
 
 
 class ConsumptionPublic(BaseModel):

@@ -39,14 +39,24 @@ def child_meals(session: Session, *, child_id: str, limit: int) -> list[MealPubl
 
 
 def consumption(session: Session, *, school: School, day: date) -> ConsumptionPublic:
-    """Per service and per class: reserved, served with/without reservation, no-shows,
-    voids, duplicate passes and amount charged (voided meals are neither served nor
-    charged; they count in ``voids``)."""
-    classes_of = dict(
-        session.execute(
-            select(Child.id, Child.class_name).where(Child.school_id == school.id)
-        ).all()
-    )
+    """Per service and per class: reserved, no-shows, voids, amount charged and each meal
+    not voided counted once, in exactly one of ``duplicate_passes``, ``served_forfait``,
+    ``served_reserved`` and ``served_unreserved`` (in that order of precedence; definitions
+    in docs/design.md §5). Voided meals are neither served nor charged: they count in
+    ``voids``."""
+    children = session.execute(
+        select(Child.id, Child.class_name, Child.regime, Child.forfait_days).where(
+            Child.school_id == school.id
+        )
+    ).all()
+    classes_of = {child_id: class_name for child_id, class_name, _, _ in children}
+    # The portal's own roster says which days are forfait; the station's verdict reason
+    # also counts, in case the roster changed since the meal.
+    forfait_today = {
+        child_id
+        for child_id, _, regime, days in children
+        if regime == "forfait" and str(day.isoweekday()) in days
+    }
     reserved: set[tuple[str, str]] = set(
         session.execute(
             select(Reservation.child_id, Reservation.service)
@@ -61,6 +71,7 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
             Meal.charged_cents,
             Meal.duplicate_pass,
             Meal.source,
+            Meal.reason,
             Void.id,
         )
         .outerjoin(Void, Void.meal_id == Meal.id)
@@ -77,16 +88,19 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
         return total, per_class.setdefault(service, ConsumptionFigures())
 
     served: set[tuple[str, str]] = set()
-    for child_id, service, charged, duplicate_pass, source, void_id in meals:
+    for child_id, service, charged, duplicate_pass, source, reason, void_id in meals:
         for fig in figures(child_id, service):
             if void_id is not None:
                 fig.voids += 1
                 continue
-            if (child_id, service) in reserved:
+            if duplicate_pass:
+                fig.duplicate_passes += 1
+            elif reason == "forfait" or child_id in forfait_today:
+                fig.served_forfait += 1
+            elif (child_id, service) in reserved:
                 fig.served_reserved += 1
             else:
                 fig.served_unreserved += 1
-            fig.duplicate_passes += int(bool(duplicate_pass))
             fig.overrides += int(source == "override")
             fig.charged_cents += charged
         if void_id is None:
@@ -110,6 +124,8 @@ CSV_HEADERS = (
     "annulations",
     "doubles passages",
     "montant facturé (€)",
+    # Appended last so that files read by column position keep their meaning.
+    "servis au forfait",
 )
 
 
@@ -134,6 +150,7 @@ def consumption_csv(report: ConsumptionPublic) -> bytes:
             f.voids,
             f.duplicate_passes,
             euros(f.charged_cents),
+            f.served_forfait,
         ]
         return ";".join(str(c).replace(";", ",") for c in cells)
 

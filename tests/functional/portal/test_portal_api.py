@@ -170,10 +170,13 @@ def test_consumption_counts_reserved_served_no_shows_voids_and_duplicates(
         "/v1/schools/1849/consumption?day=2025-11-24", headers=_auth(seeded.intendance_token)
     ).json()
     assert report["school"] == "1849" and report["day"] == "2025-11-24"
+    # Each meal in exactly one column: Hervé's second pass is only a duplicate, Léa's
+    # Monday meal is forfait (docs/design.md §5).
     assert report["services"]["dejeuner"] == {
         "reserved": 3,
-        "served_reserved": 3,
-        "served_unreserved": 1,
+        "served_reserved": 2,
+        "served_unreserved": 0,
+        "served_forfait": 1,
         "no_shows": 1,
         "voids": 1,
         "duplicate_passes": 1,
@@ -182,8 +185,9 @@ def test_consumption_counts_reserved_served_no_shows_voids_and_duplicates(
     }
     assert report["classes"]["6B"]["dejeuner"] == {
         "reserved": 2,
-        "served_reserved": 3,
+        "served_reserved": 2,
         "served_unreserved": 0,
+        "served_forfait": 0,
         "no_shows": 0,
         "voids": 0,
         "duplicate_passes": 1,
@@ -226,7 +230,7 @@ def test_consumption_csv_is_semicolon_utf8_bom_with_french_headers_and_comma_amo
     assert answer.content.startswith(b"\xef\xbb\xbf")
     lines = answer.content.decode("utf-8-sig").splitlines()
     assert lines[0].split(";")[:3] == ["service", "classe", "réservés"]
-    assert lines[1] == "dejeuner;Total;3;1;0;2;0;0;4,15"
+    assert lines[1] == "dejeuner;Total;3;1;0;2;0;0;4,15;0"
 
 
 def test_invalid_query_is_422_naming_the_field(app_client: TestClient, portal_db: str) -> None:
