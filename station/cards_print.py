@@ -37,6 +37,12 @@ class CardFace:
     code: str
 
 
+def school_title(configured: str, pulled: str, code: str) -> str:
+    """The school name a card shows: the configured one, else the name the station pulled
+    from the portal, else « Établissement CODE » (before the first sync)."""
+    return configured.strip() or pulled.strip() or f"Établissement {code}"
+
+
 def barcode_modules(code: str) -> str:
     """The Code 128 module pattern of ``code`` (``"1"`` bar, ``"0"`` space), quiet zones aside."""
     import barcode

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from station.cards_print import CardFace, write_sheets
+from station.cards_print import CardFace, school_title, write_sheets
 from station.core.config import StationConfig
-from station.store import Store
+from station.store import Store, cache
 from station.store.cards_read import printable_cards
 
 NAME = "cards"
@@ -32,10 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, config: StationConfig) -> int:
     with Store(config.station.database) as store, store.read() as conn:
         cards = printable_cards(conn, class_name=args.class_name, child_ids=args.child)
+        pulled = cache.meta(conn, "school_name", "") or ""
     if not cards:
         print("Aucune carte active ne correspond dans le cache local.", file=sys.stderr)
         return 1
-    school = config.station.school_name or f"Établissement {config.station.school}"
+    school = school_title(config.station.school_name, pulled, config.station.school)
     faces = [
         CardFace(
             school_name=school,

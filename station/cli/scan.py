@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 from station.cli.common import emit_json, open_line, parse_at, school_zone
 from station.core.config import StationConfig
 from station.core.errors import ConfigError, UnknownChildError
-from station.core.models import Source
+from station.core.models import Reason, Source, Status, Verdict
 from station.core.texts import verdict_line
+from station.engine import ServingLine
 
 NAME = "scan"
 HELP = "passer une carte (ou --manual ID pour un élève sans carte) et afficher le verdict"
@@ -21,6 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="sortie JSON (un objet)")
 
 
+def _unknown_child(line: ServingLine, at: datetime | None) -> Verdict:
+    """The refusal of a manual serve naming a child the cache does not know: a verdict like
+    any other (exit 3), not a usage error; nothing is journalled."""
+    moment = at or line.clock.now()
+    return Verdict(
+        status=Status.REFUSED,
+        reason=Reason.UNKNOWN_CHILD,
+        business_date=line.business_date(moment),
+        source=Source.MANUAL,
+        scanned_at=moment.astimezone(line.tz),
+        station=line.station,
+    )
+
+
 def run(args: argparse.Namespace, config: StationConfig) -> int:
     if (args.code is None) == (args.manual is None):
         raise ConfigError("indiquez soit un CODE, soit --manual CHILD_ID")
@@ -31,8 +47,11 @@ def run(args: argparse.Namespace, config: StationConfig) -> int:
         if args.manual is not None:
             try:
                 verdict = line.serve_manual(args.manual, at=at)
-            except UnknownChildError as e:
-                raise ConfigError(e.message) from e
+            except UnknownChildError:
+                verdict = _unknown_child(line, at)
+                if not args.json:
+                    print(f"{verdict_line(verdict, tz)} : {args.manual}")
+                    return 3
         else:
             verdict = line.scan(args.code, at=at, source=Source.CLI)
     finally:

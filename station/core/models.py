@@ -24,6 +24,8 @@ class Reason(StrEnum):
     UNREADABLE = "unreadable"
     FOREIGN_CARD = "foreign_card"
     UNKNOWN_CARD = "unknown_card"
+    UNKNOWN_CHILD = "unknown_child"
+    """A manual serve (``--manual``) named a child that is not in the local cache."""
     CARD_BLOCKED = "card_blocked"
     NO_SERVICE = "no_service"
     ALREADY_SERVED = "already_served"

@@ -12,6 +12,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.UNREADABLE: "Code illisible",
     Reason.FOREIGN_CARD: "Carte d'un autre établissement",
     Reason.UNKNOWN_CARD: "Carte inconnue",
+    Reason.UNKNOWN_CHILD: "Élève inconnu",
     Reason.CARD_BLOCKED: "Carte bloquée",
     Reason.NO_SERVICE: "Aucun service en cours",
     Reason.ALREADY_SERVED: "Déjà passé",

@@ -76,11 +76,6 @@ def test_manual_scan_serves_a_child_without_card(config_path: Path) -> None:
     assert json.loads(done.stdout)["source"] == "manual"
 
 
-def test_manual_scan_of_unknown_child_is_a_usage_error(config_path: Path) -> None:
-    done = station(config_path, "scan", "--manual", "C9999", "--json")
-    assert done.returncode == 2 and "C9999" in done.stderr and done.stdout == ""
-
-
 @pytest.mark.parametrize(
     "args",
     [("scan",), ("scan", "1849-00001", "--at", "pas une date"), ("frobnicate",)],
