@@ -2,6 +2,8 @@
 
 All three share ``Synchronizer.run_once``: push the outbox, then pull the feed, then
 checkpoint the WAL, on a connection of their own so a scan never waits for the network.
+Before its first push, a synchronizer asks the portal which school its token belongs to
+and stops there, nothing sent or written, when it is not the configured school.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timedelta
 
 from station.core.clock import Clock, SystemClock
 from station.core.config import StationConfig
-from station.core.errors import StationError, SyncError
+from station.core.errors import ConfigError, StationError, SyncError
 from station.store import Store, cache, outbox
 from station.sync.backoff import retry_delay
 from station.sync.client import PortalClient
@@ -33,6 +35,8 @@ class SyncResult:
     push: PushResult
     pull: PullResult
     error: str | None = None
+    #: The token is another school's: a configuration error, not a network one.
+    wrong_school: bool = False
 
 
 class Synchronizer:
@@ -56,6 +60,7 @@ class Synchronizer:
         self.last_error: str | None = None
         self.last_success: datetime | None = None
         self.last_result: SyncResult | None = None
+        self.school_checked = False
 
     def run_once(self) -> SyncResult:
         """Push the whole outbox, then pull every page; never raises for network trouble."""
@@ -65,6 +70,9 @@ class Synchronizer:
     def _cycle(self) -> SyncResult:
         push, pull = PushResult(), PullResult()
         try:
+            if not self.school_checked:
+                check_school(self.client, self.config.station.school)
+                self.school_checked = True
             push = push_outbox(
                 self.store,
                 self.client,
@@ -84,7 +92,7 @@ class Synchronizer:
             self.online = not isinstance(e, SyncError)
             self.last_error = e.message
             log.warning("sync failed: %s", e.message)
-            return SyncResult(False, push, pull, e.message)
+            return SyncResult(False, push, pull, e.message, isinstance(e, WrongSchoolError))
         self.online = True
         self.last_error = None
         self.last_success = self.clock.now()
@@ -134,13 +142,39 @@ def _cycle_line(result: SyncResult | None) -> str | None:
     )
 
 
+class WrongSchoolError(ConfigError):
+    """The portal says the token belongs to another school than the configured one."""
+
+
+def check_school(client: PortalClient, school: str) -> None:
+    """Refuse a token of another school before anything is sent or written.
+
+    An empty page of the changes feed (cursor past any real one) names the token's school.
+    """
+    page = client.changes(2**31 - 1, 1)
+    actual = page.get("school")
+    if actual != school:
+        raise WrongSchoolError(
+            f"le jeton du poste appartient à l'école {actual}, pas à l'école {school} "
+            "configurée ([station] school) : rien n'a été envoyé ni reçu. Demandez le jeton "
+            "de ce poste à l'administrateur du portail."
+        )
+
+
 def sync_once(config: StationConfig, *, clock: Clock | None = None) -> SyncResult:
-    """One push + pull; the result says whether both succeeded."""
+    """One push + pull; the result says whether both succeeded.
+
+    Raises :class:`WrongSchoolError` (``station sync --once`` exits 2) when the token is
+    another school's.
+    """
     sync = Synchronizer(config, clock=clock)
     try:
-        return sync.run_once()
+        result = sync.run_once()
     finally:
         sync.close()
+    if result.wrong_school:
+        raise WrongSchoolError(result.error or "")
+    return result
 
 
 class SyncRunner:
