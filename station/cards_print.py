@@ -7,6 +7,7 @@ edge to edge in a 2 × 5 grid with crop marks in the margins on every cut line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,14 @@ def draw_card(canvas: Canvas, face: CardFace, x: float, y: float) -> None:
 
 
 def write_sheets(faces: Sequence[CardFace], out: Path) -> int:
-    """Write ``faces`` as A4 sheets to ``out``; returns the number of pages."""
+    """Write ``faces`` as A4 sheets to ``out`` (mode 0600: names and card numbers);
+    returns the number of pages."""
+    # Created (or narrowed) private before reportlab opens it, which keeps the mode.
+    fd = os.open(out, os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
     canvas = Canvas(str(out), pagesize=A4)
     canvas.setTitle("Cartes de cantine")
     pages = 0

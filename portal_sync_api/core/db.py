@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from psycopg.types.array import ListBinaryDumper
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal_sync_api.core.config import normalize_database_url
@@ -31,11 +32,37 @@ def _psycopg_binary_arrays(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
+def _create_private(url: str) -> None:
+    """Create a missing SQLite file 0600: it holds names, allergies and token digests.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite reports a missing directory in its own words on connect
+    os.close(fd)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the pragmas and pool settings the portal relies on."""
+    """An engine for ``url`` with the pragmas and pool settings the portal relies on.
+
+    ``hide_parameters``: an error (an integrity error above all) is logged with its class
+    and the statement, never the values bound to it (family ids, amounts, e-mails).
+    """
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _create_private(url)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # JIT compilation costs more than it saves on the short, indexed queries of a sync
@@ -43,6 +70,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         pool_pre_ping=True,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=10,
         connect_args={"options": "-c jit=off"},
