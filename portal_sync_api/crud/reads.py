@@ -136,13 +136,23 @@ def euros(cents: int) -> str:
     return f"{sign}{cents // 100},{cents % 100:02d}"
 
 
+#: What makes Excel or LibreOffice read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell of an export, prefixed with ``'`` when it would start a formula, so the
+    spreadsheet shows it as text instead of running it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def consumption_csv(report: ConsumptionPublic) -> bytes:
     """The report as a CSV French Excel opens: ``;``, UTF-8 with BOM, CRLF."""
 
     def line(service: str, group: str, f: ConsumptionFigures) -> str:
         cells = [
-            service,
-            group,
+            csv_text(service),  # names come from imports and settings: never a formula
+            csv_text(group),
             f.reserved,
             f.served_reserved,
             f.served_unreserved,
