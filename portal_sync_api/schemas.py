@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+)
 
 
 def storable(text: str) -> str:
@@ -26,8 +35,43 @@ def field_of(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+#: Printable ASCII without spaces: what a station's ids (UUIDs) and roster ids are made of.
+ITEM_ID = re.compile(r"[!-~]{1,64}")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_item_id(value: object) -> bool:
+    """Whether ``value`` may be echoed back as a batch item id (never a lone surrogate)."""
+    return isinstance(value, str) and ITEM_ID.fullmatch(value) is not None
+
+
+def iso_day_text(value: object) -> object:
+    """Only an ``AAAA-MM-JJ`` text is a date: no timestamps (``0`` is not 1970-01-01)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or _ISO_DAY.fullmatch(value) is None:
+        raise ValueError("date AAAA-MM-JJ attendue")
+    return value
+
+
+def iso_moment_text(value: object) -> object:
+    """Only an ISO 8601 text is a moment on the wire, never a number."""
+    if not isinstance(value, str):
+        raise ValueError("date-heure ISO 8601 attendue")
+    return value
+
+
 Text = Annotated[str, AfterValidator(storable)]
 Id = Annotated[Text, Field(min_length=1, max_length=64)]
+#: The id of a meal or a void, chosen by the station: printable ASCII, so every answer
+#: that echoes it can be serialized (docs/sync-protocol.md).
+ItemId = Annotated[str, Field(pattern=r"^[!-~]{1,64}$")]
+#: A calendar day on the wire: ``AAAA-MM-JJ`` and nothing else.
+IsoDay = Annotated[date, BeforeValidator(iso_day_text)]
+#: A moment on the wire: an ISO 8601 text with its UTC offset.
+IsoMoment = Annotated[AwareDatetime, BeforeValidator(iso_moment_text)]
+#: An amount of money in cents: a JSON integer, never ``"415"``, ``415.0`` or ``true``.
+Cents = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 
 
 class MealIn(BaseModel):
@@ -36,15 +80,15 @@ class MealIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     kind: Literal["meal"] = "meal"
-    id: Id
+    id: ItemId
     child_id: Id
     card: Text | None = Field(default=None, max_length=32)
     source: Text | None = Field(default=None, max_length=16)
     service: Annotated[Text, Field(min_length=1, max_length=32)]
-    business_date: date
-    served_at: AwareDatetime
+    business_date: IsoDay
+    served_at: IsoMoment
     reason: Text | None = Field(default=None, max_length=32)
-    charged_cents: Annotated[int, Field(ge=0, le=1_000_000)]
+    charged_cents: Cents
 
 
 class VoidIn(BaseModel):
@@ -53,11 +97,11 @@ class VoidIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     kind: Literal["void"]
-    id: Id
-    meal_id: Id
-    voided_at: AwareDatetime
+    id: ItemId
+    meal_id: ItemId
+    voided_at: IsoMoment
     reason: Text | None = Field(default=None, max_length=200)
-    refund_cents: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    refund_cents: Cents | None = None
 
 
 class MealBatchIn(BaseModel):

@@ -42,11 +42,19 @@ def not_found(what: str, field: str) -> ApiError:
     return ApiError(404, f"{what} introuvable", field=field)
 
 
+def require_json(request: Request) -> None:
+    """Refuse with 415 a body that does not say it is JSON (``text/plain`` is not parsed)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(415, "le corps doit être du JSON (application/json)", field="content-type")
+
+
 #: Error responses shared by the routes, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "Jeton absent ou invalide"},
     404: {"model": ErrorPublic, "description": "Introuvable (ou hors de votre périmètre)"},
     413: {"model": ErrorPublic, "description": "Requête trop volumineuse"},
+    415: {"model": ErrorPublic, "description": "Le corps n'est pas du JSON"},
     422: {"model": ErrorPublic, "description": "Donnée invalide; `field` la nomme"},
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -11,7 +10,7 @@ from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
 from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
 from portal_sync_api.crud.accounts import visible_school
 from portal_sync_api.crud.reads import consumption, consumption_csv
-from portal_sync_api.schemas import ConsumptionPublic
+from portal_sync_api.schemas import ConsumptionPublic, IsoDay
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"], responses=ERROR_RESPONSES)
 
@@ -25,7 +24,7 @@ def read_consumption(
     code: str,
     session: SessionDep,
     user: CurrentUser,
-    day: Annotated[date, Query(description="Jour, AAAA-MM-JJ")],
+    day: Annotated[IsoDay, Query(description="Jour, AAAA-MM-JJ")],
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> ConsumptionPublic | Response:
     """Per service and per class: reserved, served with/without reservation, no-shows,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from portal_sync_api.api.deps import CurrentStation, SessionDep
-from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError
+from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError, require_json
 from portal_sync_api.core.config import DEFAULT_PAGE, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_PAGE
 from portal_sync_api.crud import changes as feed
 from portal_sync_api.crud.meals import BatchItem, ingest, parse_item
@@ -52,7 +52,9 @@ def read_changes(
 
 
 async def read_batch(request: Request) -> list[BatchItem]:
-    """The request body as batch items: ≤ 1 MiB (413), JSON (422), ≤ 1000 items (413)."""
+    """The request body as batch items: JSON content type (415), ≤ 1 MiB (413), JSON (422),
+    ≤ 1000 items (413)."""
+    require_json(request)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
