@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
-from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.ledger import RESERVED_PREFIXES, CreditIn, add_credits
 from portal_sync_api.crud.roster import (
     CARD_STATUSES,
     REGIMES,
@@ -291,6 +291,8 @@ def load_credits(session: Session, path: Path) -> int:
         if family_id not in families:
             raise RowProblem("family_id", f"famille inconnue: {family_id}")
         reference = _text(row, "reference", max_len=128)
+        if reference.startswith(RESERVED_PREFIXES):
+            raise RowProblem("reference", f"{reference}: préfixes meal: et void: réservés")
         if reference in seen:
             raise RowProblem("reference", f"{reference} apparaît deux fois")
         seen.add(reference)

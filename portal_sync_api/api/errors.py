@@ -94,6 +94,11 @@ def install(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(RecursionError)
+    async def too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        # FastAPI parses JSON bodies itself: deeply nested brackets must stay a 4xx.
+        return JSONResponse(_body("JSON trop imbriqué", "body"), status_code=422)
+
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)

@@ -18,6 +18,11 @@ from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, ta
 LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
 
 
+#: Ledger references written by meal pushes (``meal:<id>``, ``void:<meal id>``); a payment
+#: reference may not start with them, so that no credit ever blocks a meal's charge.
+RESERVED_PREFIXES = ("meal:", "void:")
+
+
 def now_iso() -> str:
     """Current instant as ISO-8601 UTC text."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -115,6 +120,12 @@ def add_credits(session: Session, *, credits: Sequence[CreditIn]) -> int:
     for credit in credits:
         if credit.family_id not in known:
             raise DataError("family_id", f"famille inconnue: {credit.family_id}")
+        if credit.reference.startswith(RESERVED_PREFIXES):
+            raise DataError(
+                "reference",
+                f"référence {credit.reference}: les préfixes meal: et void: sont réservés "
+                "aux repas et annulations",
+            )
     schools = family_schools(session, family_ids=family_ids)
     lock_schools(session, school_ids={s for ids in schools.values() for s in ids})
     existing: dict[str, tuple[str, int]] = {}

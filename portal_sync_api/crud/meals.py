@@ -17,7 +17,7 @@ from portal_sync_api.crud.bulk import insert_rows, member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.crud.ledger import family_schools, put_balances
 from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, table
-from portal_sync_api.schemas import ItemResult, MealIn, VoidIn, field_of
+from portal_sync_api.schemas import ItemResult, MealIn, VoidIn, field_of, is_item_id
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ BatchItem = MealIn | VoidIn | Rejected
 def parse_item(raw: Any) -> BatchItem:
     """Validate one batch item; a bad one becomes ``rejected`` with ``invalid: FIELD``."""
     item_id = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(item_id, str):
-        item_id = None
+    if not is_item_id(item_id):
+        item_id = None  # echoing it could make the answer unserializable after the commit
     if not isinstance(raw, dict):
         return Rejected(id=None, reason="invalid: item")
     kind = raw.get("kind", "meal")
@@ -128,6 +128,14 @@ def _void_targets(
     return targets
 
 
+def _taken_references(session: Session, references: list[str]) -> set[str]:
+    """Those of ``references`` the ledger already holds."""
+    taken: set[str] = set()
+    for cond in member_of(session, LedgerEntry.reference, references):
+        taken.update(session.execute(select(LedgerEntry.reference).where(cond)).scalars())
+    return taken
+
+
 def _served_counts(
     session: Session, *, child_ids: list[str], days: set[date]
 ) -> dict[tuple[str, date, str], int]:
@@ -200,6 +208,10 @@ def ingest(
     done_voids = _existing_acks(session, Void, [v.id for v in voids_in])
     if targets:  # a void committed meanwhile by another request
         targets = _void_targets(session, school_id=school.id, meal_ids=list(targets))
+    taken = _taken_references(
+        session,
+        [f"meal:{m.id}" for m in meals_in] + [f"void:{v.meal_id}" for v in voids_in],
+    )
     counts = _served_counts(
         session,
         child_ids=[m.child_id for m in meals_in if m.child_id in child_family],
@@ -213,6 +225,7 @@ def ingest(
         done_voids=done_voids,
         targets=targets,
         counts=counts,
+        taken=taken,
         skew_limit=skew_limit,
         received=received,
     )
@@ -274,6 +287,7 @@ class _Batch:
     done_voids: dict[str, int]
     targets: dict[str, dict[str, Any]]  # stored meals that voids of the batch refer to
     counts: dict[tuple[str, date, str], int]
+    taken: set[str]  # ledger references already held (a legacy credit named ``meal:…``)
     skew_limit: datetime
     received: str
     buffer: ChangeBuffer = field(default_factory=ChangeBuffer)
@@ -289,6 +303,8 @@ class _Batch:
         if item.child_id not in self.child_family:
             return ItemResult(id=item.id, status="rejected", reason="unknown_child"), None
         family_id = self.child_family[item.child_id]
+        if item.charged_cents and family_id and f"meal:{item.id}" in self.taken:
+            return ItemResult(id=item.id, status="rejected", reason="ledger_conflict"), None
         key = (item.child_id, item.business_date, item.service)
         duplicate_pass = self.counts[key] >= self.school.max_meals_per_service
         self.counts[key] += 1
@@ -336,9 +352,11 @@ class _Batch:
             v["meal_id"] == item.meal_id for v in self.new_voids.values()
         ):
             return ItemResult(id=item.id, status="rejected", reason="already_voided"), None
-        target["voided"] = True
         refund = int(target["charged_cents"])
         family_id = self.child_family.get(target["child_id"])
+        if refund and family_id and f"void:{item.meal_id}" in self.taken:
+            return ItemResult(id=item.id, status="rejected", reason="ledger_conflict"), None
+        target["voided"] = True
         self.counts[(target["child_id"], target["business_date"], target["service"])] -= 1
         ack = _ack_ref(refund, family_id, item.meal_id)
         self.new_voids[item.id] = {

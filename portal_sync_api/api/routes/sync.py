@@ -64,6 +64,8 @@ async def read_batch(request: Request) -> list[BatchItem]:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(422, "JSON invalide", field="body") from None
+    except RecursionError:  # thousands of nested brackets: bad input, not a crash
+        raise ApiError(422, "JSON trop imbriqué", field="body") from None
     meals = payload.get("meals") if isinstance(payload, dict) else None
     if not isinstance(meals, list):
         raise ApiError(422, "meals: liste attendue", field="meals")

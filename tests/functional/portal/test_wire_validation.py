@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cantine_harness.portal import SeededSchool, meal, seed_school
+from portal_sync_api.core.db import make_engine, session_scope
+from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.errors import DataError, PortalError
+from portal_sync_api.imports import load_credits
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -94,3 +100,106 @@ def test_consumption_day_must_be_an_iso_date(
     )
     assert answer.status_code == 422
     assert answer.json()["field"] == "day"
+
+
+# Item 7: never a 500, never after the commit.
+
+
+def test_item_id_must_be_printable_ascii(app_client: TestClient, seeded: SeededSchool) -> None:
+    results = _push(app_client, seeded, [meal("repas é", seeded.children[0])])
+    assert results == [{"id": None, "status": "rejected", "reason": "invalid: id"}]
+
+
+def test_item_id_with_a_lone_surrogate_is_rejected_and_the_rest_applies(
+    app_client: TestClient, seeded: SeededSchool
+) -> None:
+    items = [meal("\ud800", seeded.children[0]), meal("m2", seeded.children[0])]
+    body = json.dumps({"meals": items})  # the surrogate travels as its \\ud800 escape
+    answer = app_client.post(
+        "/v1/sync/meals",
+        content=body.encode(),
+        headers=_auth(seeded.station_token) | {"content-type": "application/json"},
+    )
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert results[0] == {"id": None, "status": "rejected", "reason": "invalid: id"}
+    assert results[1]["status"] == "applied"
+    assert _balance(app_client, seeded) == 5000 - 415
+
+
+def test_deeply_nested_json_is_a_422_naming_the_body(
+    app_client: TestClient, seeded: SeededSchool
+) -> None:
+    answer = app_client.post(
+        "/v1/sync/meals",
+        content=b"[" * 100_000,
+        headers=_auth(seeded.station_token) | {"content-type": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "body"
+
+
+def test_credit_reference_in_the_meal_namespace_is_refused_and_meal_push_still_applies(
+    app_client: TestClient, seeded: SeededSchool, portal_db: str
+) -> None:
+    engine = make_engine(portal_db)
+    try:
+        with pytest.raises(DataError) as refused, session_scope(engine) as session:
+            add_credits(
+                session,
+                credits=[
+                    CreditIn(family_id=seeded.families[0], amount_cents=100, reference="meal:m1")
+                ],
+            )
+    finally:
+        engine.dispose()
+    assert refused.value.field == "reference"
+    results = _push(app_client, seeded, [meal("m1", seeded.children[0])])
+    assert results[0]["status"] == "applied"
+    assert _balance(app_client, seeded) == 5000 - 415
+
+
+def test_meal_whose_ledger_reference_is_already_taken_is_rejected_alone(
+    app_client: TestClient, seeded: SeededSchool, portal_db: str
+) -> None:
+    # A database written before the reserved namespaces may already hold such a credit.
+    from portal_sync_api.models import LedgerEntry
+
+    engine = make_engine(portal_db)
+    try:
+        with session_scope(engine) as session:
+            session.add(
+                LedgerEntry(
+                    family_id=seeded.families[0],
+                    kind="credit",
+                    amount_cents=100,
+                    reference="meal:m1",
+                    at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
+    finally:
+        engine.dispose()
+    before = _balance(app_client, seeded)
+    items = [meal("m1", seeded.children[0]), meal("m2", seeded.children[2])]
+    results = _push(app_client, seeded, items)
+    assert results[0] == {"id": "m1", "status": "rejected", "reason": "ledger_conflict"}
+    assert results[1]["status"] == "applied"
+    assert _balance(app_client, seeded) == before
+
+
+def test_credits_csv_line_with_a_meal_reference_is_an_error_naming_the_line(
+    seeded: SeededSchool, portal_db: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "credits.csv"
+    path.write_text(
+        f"family_id;amount_cents;reference\n{seeded.families[0]};100;VIR-1\n"
+        f"{seeded.families[0]};100;meal:m1\n",
+        encoding="utf-8",
+    )
+    engine = make_engine(portal_db)
+    try:
+        with pytest.raises(PortalError) as refused, session_scope(engine) as session:
+            load_credits(session, path)
+    finally:
+        engine.dispose()
+    assert "line 3" in str(refused.value) and "reference" in str(refused.value)
