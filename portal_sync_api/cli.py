@@ -16,7 +16,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal_sync_api.core.config import Settings
 from portal_sync_api.core.db import make_engine, session_scope
-from portal_sync_api.crud.accounts import ROLES, create_station, create_user
+from portal_sync_api.crud.accounts import (
+    DEFAULT_USER_TOKEN_DAYS,
+    ROLES,
+    create_station,
+    create_user,
+    revoke_station,
+    revoke_user,
+    rotate_station,
+)
 from portal_sync_api.crud.schools import parse_window, set_school
 from portal_sync_api.errors import DataError
 from portal_sync_api.imports import KINDS, LOADERS, ImportFailed
@@ -86,6 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     station_create.add_argument("--school", required=True, metavar="CODE")
     station_create.add_argument("--name", required=True)
+    station_rotate = station.add_parser(
+        "rotate", parents=[common], help="donner un nouveau jeton à une station (l'ancien cesse)"
+    )
+    station_revoke = station.add_parser(
+        "revoke", parents=[common], help="révoquer le jeton d'une station (perdue, volée)"
+    )
+    for sub in (station_rotate, station_revoke):
+        sub.add_argument("--school", required=True, metavar="CODE")
+        sub.add_argument("--name", required=True)
 
     mail = commands.add_parser("mail", help="e-mails").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -109,6 +126,17 @@ def _parser() -> argparse.ArgumentParser:
     user_create.add_argument("--email", required=True)
     user_create.add_argument("--school", metavar="CODE")
     user_create.add_argument("--family", metavar="ID")
+    user_create.add_argument(
+        "--expires-days",
+        type=int,
+        default=DEFAULT_USER_TOKEN_DAYS,
+        metavar="N",
+        help=f"validité du jeton en jours (défaut {DEFAULT_USER_TOKEN_DAYS})",
+    )
+    user_revoke = user.add_parser(
+        "revoke", parents=[common], help="révoquer le jeton d'API d'un utilisateur"
+    )
+    user_revoke.add_argument("--email", required=True)
     user_password = user.add_parser(
         "password",
         parents=[common],
@@ -236,6 +264,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
                     settings=settings,
                 )
             print(f"école {args.code} enregistrée", file=sys.stderr)
+        elif args.command == "station" and args.action == "revoke":
+            with session_scope(engine) as session:
+                revoke_station(session, school_code=args.school, name=args.name)
+            print(f"jeton de la station {args.name} ({args.school}) révoqué", file=sys.stderr)
+        elif args.command == "station" and args.action == "rotate":
+            with session_scope(engine) as session:
+                token = rotate_station(session, school_code=args.school, name=args.name)
+            print(token)
         elif args.command == "station":
             with session_scope(engine) as session:
                 token = create_station(session, school_code=args.school, name=args.name)
@@ -244,6 +280,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             return _mail_send(engine, url, loop=args.loop)
         elif args.command == "user" and args.action == "password":
             print(_password_link(engine, args.email))
+        elif args.command == "user" and args.action == "revoke":
+            with session_scope(engine) as session:
+                count = revoke_user(session, email=args.email)
+            print(f"jeton d'API de {args.email} révoqué ({count} compte(s))", file=sys.stderr)
         elif args.command == "user":
             with session_scope(engine) as session:
                 token = create_user(
@@ -252,6 +292,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
                     email=args.email,
                     school_code=args.school,
                     family_id=args.family,
+                    token_days=args.expires_days,
                 )
             print(token)
     finally:

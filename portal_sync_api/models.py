@@ -185,6 +185,11 @@ class Station(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[str] = mapped_column(String(40))
+    #: Hex Ed25519 public key that verifies the station's offline exports; derived from
+    #: the token, so the database alone cannot sign (``cantine_contract/offline_export.py``).
+    export_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Set by ``station revoke``: the token no longer authenticates.
+    revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class User(Base):
@@ -204,6 +209,10 @@ class User(Base):
     password_changed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     #: A disabled user can neither log in nor use a password link.
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The API token is refused from this instant on (``None``: no expiry).
+    token_expires_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: Set by ``user revoke``: the API token no longer authenticates.
+    token_revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class AccountRequest(Base):

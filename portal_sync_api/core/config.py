@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 
 from portal_sync_api.errors import DataError
 
@@ -20,6 +21,12 @@ DEFAULT_PAGE = 1000
 MAX_PAGE = 5000
 #: A meal served further ahead of the server clock than this is flagged ``clock_skew``.
 CLOCK_SKEW_SECONDS = 5 * 60
+#: A void is applied up to this long past the school's undo window after its meal (and this
+#: long before it), by the station's clock: a station's timer and a tap on the last second.
+UNDO_TOLERANCE_SECONDS = 5 * 60
+#: Meals of a business date before this one are ``implausible_date`` (a clock at 0001-01-01
+#: or 1900-01-01 after a dead battery, never a real service).
+EARLIEST_BUSINESS_DATE = date(2020, 1, 1)
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,10 +1,17 @@
-"""Stations and users, and who a bearer token belongs to."""
+"""Stations and users, and who a bearer token belongs to.
+
+Tokens are shown once and stored as a digest. A station token can be revoked or rotated
+(a new one replaces it at once); a user token expires (``DEFAULT_USER_TOKEN_DAYS``) and
+can be revoked. A revoked token's digest is replaced by the digest of a random token
+nobody was shown, so the unique index never sees it again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal_sync_api.core.security import hash_token, new_token
@@ -14,6 +21,10 @@ from portal_sync_api.errors import DataError
 from portal_sync_api.models import Child, Family, School, Station, User
 
 ROLES = ("intendance", "parent")
+
+#: Lifetime of a new user token (``user create --expires-days`` changes it). Tokens made
+#: before expiries existed have none.
+DEFAULT_USER_TOKEN_DAYS = 365
 
 
 def create_station(session: Session, *, school_code: str, name: str) -> str:
@@ -25,13 +36,59 @@ def create_station(session: Session, *, school_code: str, name: str) -> str:
         select(Station.id).where(Station.school_id == school.id, Station.name == name)
     ).first()
     if exists:
-        raise DataError("name", f"la station {name} existe déjà pour l'école {school_code}")
+        raise DataError(
+            "name",
+            f"la station {name} existe déjà pour l'école {school_code}; pour lui donner un "
+            f"nouveau jeton : portal-sync-api station rotate --school {school_code} --name {name}",
+        )
     token = new_token("st")
     session.add(
         Station(school_id=school.id, name=name, token_hash=hash_token(token), created_at=now_iso())
     )
     session.flush()
     return token
+
+
+def _station(session: Session, *, school_code: str, name: str) -> Station:
+    school = require_school(session, code=school_code)
+    station = session.execute(
+        select(Station).where(Station.school_id == school.id, Station.name == name)
+    ).scalar_one_or_none()
+    if station is None:
+        raise DataError("name", f"station inconnue pour l'école {school_code}: {name}")
+    return station
+
+
+def revoke_station(session: Session, *, school_code: str, name: str) -> None:
+    """Make the station's token useless at once (a stolen or lost station)."""
+    station = _station(session, school_code=school_code, name=name)
+    station.token_hash = hash_token(new_token("revoked"))
+    station.export_key = None
+    station.revoked_at = now_iso()
+
+
+def rotate_station(session: Session, *, school_code: str, name: str) -> str:
+    """Give the station a new token (returned, shown once); the old one stops working."""
+    station = _station(session, school_code=school_code, name=name)
+    token = new_token("st")
+    station.token_hash = hash_token(token)
+    station.revoked_at = None
+    return token
+
+
+def revoke_user(session: Session, *, email: str) -> int:
+    """Make the API tokens of the user(s) of ``email`` useless; returns how many."""
+    users = (
+        session.execute(select(User).where(func.lower(User.email) == email.strip().lower()))
+        .scalars()
+        .all()
+    )
+    if not users:
+        raise DataError("email", f"aucun utilisateur avec l'adresse {email}")
+    for user in users:
+        user.token_hash = hash_token(new_token("revoked"))
+        user.token_revoked_at = now_iso()
+    return len(users)
 
 
 def create_user(
@@ -41,13 +98,29 @@ def create_user(
     email: str,
     school_code: str | None = None,
     family_id: str | None = None,
+    token_days: int = DEFAULT_USER_TOKEN_DAYS,
 ) -> str:
-    """Register an intendance user (needs a school) or a parent (needs a family)."""
+    """Register an intendance user (needs a school) or a parent (needs a family); one
+    user per e-mail address (compared without case). The token expires in ``token_days``."""
     if role not in ROLES:
         raise DataError("role", f"doit être {' | '.join(ROLES)}")
     if "@" not in email:
         raise DataError("email", f"adresse invalide: {email!r}")
-    user = User(email=email, role=role, token_hash="", created_at=now_iso())
+    if token_days < 1:
+        raise DataError("expires_days", "durée de validité du jeton : au moins 1 jour")
+    taken = session.execute(
+        select(User.id).where(func.lower(User.email) == email.strip().lower()).limit(1)
+    ).first()
+    if taken:
+        raise DataError("email", f"un utilisateur existe déjà avec l'adresse {email}")
+    expires = datetime.now(UTC) + timedelta(days=token_days)
+    user = User(
+        email=email,
+        role=role,
+        token_hash="",
+        created_at=now_iso(),
+        token_expires_at=expires.isoformat(timespec="seconds"),
+    )
     if role == "intendance":
         if not school_code:
             raise DataError("school", "--school est requis pour le rôle intendance")
@@ -79,16 +152,22 @@ def principal_for(session: Session, *, token: str) -> Principal | None:
     """The owner of ``token``, or ``None`` when the token is unknown."""
     digest = hash_token(token)
     station = session.execute(
-        select(Station).where(Station.token_hash == digest)
+        select(Station).where(Station.token_hash == digest, Station.revoked_at.is_(None))
     ).scalar_one_or_none()
     if station is not None:
         return Principal(
             kind="station", school_id=station.school_id, family_id=None, station=station
         )
-    user = session.execute(select(User).where(User.token_hash == digest)).scalar_one_or_none()
-    if user is None:
+    user = session.execute(
+        select(User).where(User.token_hash == digest, User.token_revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if user is None or _expired(user.token_expires_at):
         return None
     return Principal(kind=user.role, school_id=user.school_id, family_id=user.family_id)
+
+
+def _expired(expires_at: str | None) -> bool:
+    return expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC)
 
 
 # What a user may see (docs/design.md §5: a token sees only its own school / family). Anything

@@ -16,6 +16,7 @@ from portal_sync_api.core.config import CLOCK_SKEW_SECONDS
 from portal_sync_api.crud.bulk import insert_rows, member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.crud.ledger import family_schools, put_balances
+from portal_sync_api.crud.meal_rules import MealRules
 from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, table
 from portal_sync_api.schemas import ItemResult, MealIn, VoidIn, field_of, is_item_id
 
@@ -219,6 +220,7 @@ def ingest(
     )
     batch = _Batch(
         school=school,
+        rules=MealRules.of(session, school=school, skew_limit=skew_limit),
         station=station,
         child_family=child_family,
         done_meals=done_meals,
@@ -281,6 +283,7 @@ class _Batch:
     """The working state of one :func:`ingest` call, read under the counter locks."""
 
     school: School
+    rules: MealRules
     station: Station
     child_family: dict[str, str | None]
     done_meals: dict[str, int]  # id -> ack seq of meals applied by earlier requests
@@ -300,6 +303,9 @@ class _Batch:
         seen = _seen(item.id, self.done_meals, self.new_meals)
         if seen is not None:
             return seen
+        problem = self.rules.meal_problem(item)
+        if problem is not None:
+            return ItemResult(id=item.id, status="rejected", reason=problem), None
         if item.child_id not in self.child_family:
             return ItemResult(id=item.id, status="rejected", reason="unknown_child"), None
         family_id = self.child_family[item.child_id]
@@ -352,6 +358,8 @@ class _Batch:
             v["meal_id"] == item.meal_id for v in self.new_voids.values()
         ):
             return ItemResult(id=item.id, status="rejected", reason="already_voided"), None
+        if not self.rules.void_in_time(served_at=target["served_at"], voided_at=item.voided_at):
+            return ItemResult(id=item.id, status="rejected", reason="undo_window_passed"), None
         refund = int(target["charged_cents"])
         family_id = self.child_family.get(target["child_id"])
         if refund and family_id and f"void:{item.meal_id}" in self.taken:

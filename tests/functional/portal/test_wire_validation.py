@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cantine_harness.portal import SeededSchool, meal, seed_school
+from cantine_harness.portal import SEED_DAY, SeededSchool, meal, seed_school, void
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.errors import DataError, PortalError
@@ -203,3 +203,53 @@ def test_credits_csv_line_with_a_meal_reference_is_an_error_naming_the_line(
     finally:
         engine.dispose()
     assert "line 3" in str(refused.value) and "reference" in str(refused.value)
+
+
+# Item 5: dates, services and voids that make no sense.
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01", "2999-12-31"])
+def test_meal_of_an_implausible_business_date_is_rejected_and_charges_nothing(
+    app_client: TestClient, seeded: SeededSchool, day: str
+) -> None:
+    item = meal("m1", seeded.children[0]) | {
+        "business_date": day,
+        "served_at": f"{day}T12:04:00+00:00",
+    }
+    results = _push(app_client, seeded, [item])
+    assert results == [{"id": "m1", "status": "rejected", "reason": "implausible_date"}]
+    assert _balance(app_client, seeded) == 5000
+    assert _meal_count(app_client, seeded) == 0
+
+
+def test_business_date_is_the_served_day_in_the_school_time_zone(
+    app_client: TestClient, seeded: SeededSchool
+) -> None:
+    day = SEED_DAY.isoformat()
+    # 23:30 UTC on the 23rd is 00:30 in Paris on the 24th: the same business day.
+    same_day = meal("m1", seeded.children[0]) | {"served_at": "2025-11-23T23:30:00+00:00"}
+    next_day = meal("m2", seeded.children[1]) | {"served_at": f"{day}T23:30:00+00:00"}
+    results = _push(app_client, seeded, [same_day, next_day])
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["reason"] == "business_date_mismatch"
+
+
+def test_meal_of_a_service_the_school_does_not_have_is_rejected(
+    app_client: TestClient, seeded: SeededSchool
+) -> None:
+    results = _push(app_client, seeded, [meal("m1", seeded.children[0], service="gouter")])
+    assert results == [{"id": "m1", "status": "rejected", "reason": "unknown_service"}]
+    assert _balance(app_client, seeded) == 5000
+
+
+def test_void_past_the_undo_window_and_its_tolerance_is_rejected_and_refunds_nothing(
+    app_client: TestClient, seeded: SeededSchool
+) -> None:
+    _push(app_client, seeded, [meal("m1", seeded.children[0]), meal("m2", seeded.children[1])])
+    late = void("v1", "m1") | {"voided_at": "2028-01-01T12:06:00+01:00"}
+    # Undo window 10 min + 5 min of tolerance: 14 minutes after 12:04 still counts.
+    tolerated = void("v2", "m2") | {"voided_at": f"{SEED_DAY.isoformat()}T12:18:00+01:00"}
+    results = _push(app_client, seeded, [late, tolerated])
+    assert results[0] == {"id": "v1", "status": "rejected", "reason": "undo_window_passed"}
+    assert results[1]["status"] == "applied"
+    assert _balance(app_client, seeded) == 5000 - 415
