@@ -14,6 +14,7 @@ from station.core.config import StationConfig
 from station.core.errors import StationError
 from station.doctor.contents import check_contents
 from station.doctor.findings import Finding, Level
+from station.doctor.writable import check_writable
 from station.store import Store
 
 MIB = 1024 * 1024
@@ -186,6 +187,7 @@ def check_database(config: StationConfig) -> list[Finding]:
     try:
         with Store(path) as store:
             findings += check_contents(config, store)
+            findings += check_writable(store)
     except StationError as e:
         findings.append(
             Finding(

@@ -18,6 +18,11 @@ from station.core.errors import StoreError
 BUSY_TIMEOUT_MS = 5000
 
 
+def damaged(path: Path | str) -> StoreError:
+    """The French error for a file whose pages or schema SQLite cannot make sense of."""
+    return StoreError(f"Base de données endommagée : {path}. Restaurez une sauvegarde.")
+
+
 def translate(error: sqlite3.Error, path: Path | str) -> StoreError:
     """A French, actionable ``StoreError`` for a SQLite error on the file at ``path``."""
     name = getattr(error, "sqlite_errorname", "")
@@ -33,7 +38,7 @@ def translate(error: sqlite3.Error, path: Path | str) -> StoreError:
         or "malformed" in text
         or "not a database" in text
     ):
-        return StoreError(f"Base de données endommagée : {path}. Restaurez une sauvegarde.")
+        return damaged(path)
     if name.startswith("SQLITE_READONLY") or "readonly" in text:
         return StoreError(f"Base en lecture seule : {path}. Vérifiez les droits du fichier.")
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
@@ -63,6 +68,9 @@ def connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conne
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=False
         )
+    except sqlite3.Error as e:
+        raise translate(e, path) from e
+    try:
         conn.row_factory = sqlite3.Row
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -70,9 +78,38 @@ def connect(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Conne
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    except (sqlite3.Error, UnicodeDecodeError, StoreError) as e:
+        conn.close()
+        if isinstance(e, StoreError):
+            raise
+        # A damaged page can hand back bytes that are not UTF-8 where SQLite returns text.
+        raise (translate(e, path) if isinstance(e, sqlite3.Error) else damaged(path)) from e
+    return conn
+
+
+def probe_write(conn: sqlite3.Connection, path: Path | str) -> None:
+    """Do what a scan does to the file, then undo it: take the write lock (``BEGIN
+    IMMEDIATE``, waiting the connection's busy timeout), write a row and roll back.
+
+    Raises the translated ``StoreError`` when a scan could not be recorded now (another
+    process holds the lock, read-only file, full disk, damaged pages).
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error as e:
         raise translate(e, path) from e
-    return conn
+    try:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('doctor_probe', '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+    except sqlite3.Error as e:
+        raise translate(e, path) from e
+    except UnicodeDecodeError as e:
+        raise damaged(path) from e
+    finally:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 @contextmanager
