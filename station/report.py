@@ -70,14 +70,21 @@ def as_table(summary: DaySummary) -> str:
     return "\n".join(lines)
 
 
+def _csv_text(text: str) -> str:
+    """A name as a text cell: prefixed with ``'`` when a spreadsheet would read a formula
+    (OWASP CSV injection: ``=``, ``+``, ``-``, ``@``, tab, CR)."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
 def as_csv(summary: DaySummary) -> str:
     """CSV for French spreadsheets: ``;``, amounts ``4,15`` (the caller adds the BOM)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Date", "Ligne", "Service", "Catégorie", "Motif", "Nombre", "Montant (€)"])
     day = summary.day.isoformat()
-    line = summary.station if summary.scope is DayScope.LINE else "toutes"
-    for code, svc in _reported(summary):
+    line = _csv_text(summary.station) if summary.scope is DayScope.LINE else "toutes"
+    for service_code, svc in _reported(summary):
+        code = _csv_text(service_code)
         for reason, n in sorted(svc.served_by_reason.items()):
             writer.writerow([day, line, code, "servi", reason_label(reason), n, ""])
         for reason, n in sorted(svc.refusals.items()):

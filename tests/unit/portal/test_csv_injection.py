@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 
 from portal_sync_api.crud.reads import consumption_csv, csv_text
 from portal_sync_api.schemas import ConsumptionFigures, ConsumptionPublic
+from station.core.models import DayScope, DaySummary, Service, ServiceSummary
+from station.report import as_csv
 
 
 @pytest.mark.parametrize(
@@ -36,3 +38,20 @@ def test_consumption_export_writes_class_and_service_names_as_text() -> None:
     assert rows[2][:2] == ["'=1+1", "'@SUM(A1)"]
     assert rows[3][:2] == ["'=1+1", "6B"]
     assert "4,15" in rows[1]  # amounts stay numbers Excel can add
+
+
+def test_station_day_export_writes_line_and_service_names_as_text() -> None:
+    service = ServiceSummary(
+        service=Service(code="-cmd", start=time(11, 15), end=time(13, 45)),
+        closed=True,
+        voids=1,
+    )
+    summary = DaySummary(
+        day=date(2025, 11, 24),
+        station="=ligne",
+        scope=DayScope.LINE,
+        services=[service],
+        passes_per_slot=[],
+    )
+    rows = [line.split(";") for line in as_csv(summary).splitlines()]
+    assert rows[1][1:3] == ["'=ligne", "'-cmd"]
