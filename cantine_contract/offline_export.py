@@ -5,18 +5,23 @@ the portal, where ``portal-sync-api import meals`` applies it through the same i
 ``POST /v1/sync/meals`` (each id once: importing twice, or syncing later, gives
 ``duplicate``).
 
-Format (JSON, UTF-8)::
+Format (JSON, UTF-8), version 2::
 
-    {"format": "cantine-offline-meals", "version": 1,
+    {"format": "cantine-offline-meals", "version": 2,
      "station": "ligne-1", "school": "1849", "created_at": "2026-11-24T14:02:11+01:00",
      "items": [<outbox payloads, oldest first: a void always after its meal>],
-     "signature": {"alg": "HMAC-SHA256", "key": "sha256-hex(token)", "value": "<hex>"}}
+     "signature": {"alg": "Ed25519", "key": "hmac-sha256(token, 'cantine-offline-export-v2')",
+                   "value": "<hex, 64 bytes>"}}
 
-The signature is HMAC-SHA256 over the canonical JSON of every field but ``signature``
-(keys sorted, no spaces, UTF-8). Its key is the ASCII hex SHA-256 digest of the station
-token — exactly what the portal stores for the station (tokens are kept hashed there), so
-the portal can verify without ever knowing the token, and nobody without the token can
-make or edit a file that verifies.
+The signature is Ed25519 over the canonical JSON of every field but ``signature`` (keys
+sorted, no spaces, UTF-8). The private key's 32-byte seed is HMAC-SHA256 keyed by the
+station token over ``cantine-offline-export-v2``: only the token's holder can sign. The
+portal keeps the matching public key (``stations.export_key``, hex), learnt when the
+token is issued or first used, never the seed: its database alone cannot make a file
+that verifies.
+
+Version 1 files were signed with HMAC keyed by the token's SHA-256 digest — what the
+portal's database stores — so a copy of the database could forge them: they are refused.
 """
 
 from __future__ import annotations
@@ -27,24 +32,30 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 FORMAT = "cantine-offline-meals"
-VERSION = 1
-ALGORITHM = "HMAC-SHA256"
-KEY_DERIVATION = "sha256-hex(token)"
+VERSION = 2
+ALGORITHM = "Ed25519"
+SEED_LABEL = b"cantine-offline-export-v2"
+KEY_DERIVATION = "hmac-sha256(token, 'cantine-offline-export-v2')"
 
 
 class ExportFormatError(ValueError):
     """The file is not a readable offline export (French message)."""
 
 
-def signing_key(token_digest_hex: str) -> bytes:
-    """The HMAC key from the token's SHA-256 hex digest (as the portal stores it)."""
-    return token_digest_hex.strip().lower().encode("ascii")
+def _private_key(token: str) -> Ed25519PrivateKey:
+    seed = hmac.new(token.encode("utf-8"), SEED_LABEL, hashlib.sha256).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def token_digest(token: str) -> str:
-    """SHA-256 hex digest of a station token (same as the portal's ``hash_token``)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def public_key(token: str) -> str:
+    """Hex of the raw Ed25519 public key that verifies exports signed with ``token``."""
+    raw = _private_key(token).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return raw.hex()
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:
@@ -55,9 +66,9 @@ def canonical(body: Mapping[str, Any]) -> bytes:
     )
 
 
-def sign(body: Mapping[str, Any], token_digest_hex: str) -> str:
-    """Hex HMAC-SHA256 of ``body`` keyed with the token digest."""
-    return hmac.new(signing_key(token_digest_hex), canonical(body), hashlib.sha256).hexdigest()
+def sign(body: Mapping[str, Any], token: str) -> str:
+    """Hex Ed25519 signature of ``body`` with the key derived from ``token``."""
+    return _private_key(token).sign(canonical(body)).hex()
 
 
 def build(
@@ -77,11 +88,7 @@ def build(
         "created_at": created_at,
         "items": [dict(item) for item in items],
     }
-    body["signature"] = {
-        "alg": ALGORITHM,
-        "key": KEY_DERIVATION,
-        "value": sign(body, token_digest(token)),
-    }
+    body["signature"] = {"alg": ALGORITHM, "key": KEY_DERIVATION, "value": sign(body, token)}
     return body
 
 
@@ -98,6 +105,11 @@ def parse(text: str) -> dict[str, Any]:
         raise ExportFormatError(f"fichier illisible (JSON invalide : {e})") from e
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ExportFormatError("ce n'est pas un export de passages d'un poste (format inconnu)")
+    if document.get("version") == 1:
+        raise ExportFormatError(
+            "export de version 1 refusé : sa signature pouvait être imitée à partir de la "
+            "base du portail. Mettez le poste à jour et refaites l'export (version 2)"
+        )
     if document.get("version") != VERSION:
         raise ExportFormatError(
             f"version d'export non prise en charge : {document.get('version')!r}"
@@ -113,14 +125,21 @@ def parse(text: str) -> dict[str, Any]:
         or signature.get("alg") != ALGORITHM
         or not isinstance(signature.get("value"), str)
     ):
-        raise ExportFormatError(f"signature absente ou d'un autre type que {ALGORITHM}")
+        raise ExportFormatError(
+            f"signature absente ou d'un autre type que {ALGORITHM} : fichier refusé"
+        )
     return document
 
 
-def verify(document: Mapping[str, Any], token_digest_hex: str) -> bool:
-    """True when ``document``'s signature was made with the token of that digest."""
+def verify(document: Mapping[str, Any], public_key_hex: str) -> bool:
+    """True when ``document``'s signature was made with the token of that public key."""
     signature = document.get("signature")
     value = signature.get("value") if isinstance(signature, Mapping) else None
     if not isinstance(value, str):
         return False
-    return hmac.compare_digest(sign(document, token_digest_hex), value.strip().lower())
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
+        key.verify(bytes.fromhex(value.strip()), canonical(document))
+    except (ValueError, InvalidSignature):
+        return False
+    return True

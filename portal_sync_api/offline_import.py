@@ -1,8 +1,9 @@
 """Import of an offline export made by ``station export`` (``import meals FILE``).
 
-The file is verified before anything is applied: its HMAC-SHA256 signature must match
-the key derived from the station's token, which the portal stores as its SHA-256 hex
-digest (format and key: ``cantine_contract/offline_export.py``). The items then go through
+The file is verified before anything is applied: its Ed25519 signature must match the
+station's public export key, which the portal learns when the token is issued or first
+used (format and key: ``cantine_contract/offline_export.py``); the database holds no
+secret that could sign a file. The items then go through
 :func:`portal_sync_api.crud.meals.ingest` exactly like ``POST /v1/sync/meals``, in one
 transaction: each id is applied once, so importing the same file again, or the station
 syncing the same meals later, answers ``duplicate`` and debits nobody twice.
@@ -80,7 +81,18 @@ def import_meals(session: Session, path: Path, *, now: datetime | None = None) -
     ).scalar_one_or_none()
     if station is None:
         raise DataError("station", f"poste inconnu pour l'école {school_code}: {station_name}")
-    if not export.verify(document, station.token_hash):
+    if station.revoked_at is not None:
+        raise DataError(
+            "station", f"le jeton du poste {station_name} est révoqué : rien n'a été importé"
+        )
+    if station.export_key is None:
+        raise DataError(
+            "signature",
+            f"clé de vérification du poste {station_name} encore inconnue : qu'il se "
+            "synchronise une fois, ou donnez-lui un nouveau jeton (station rotate) avant "
+            "d'exporter; rien n'a été importé",
+        )
+    if not export.verify(document, station.export_key):
         raise DataError(
             "signature",
             "signature invalide: le fichier a été modifié après l'export, ou signé avec un "

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cantine_contract.offline_export import public_key as export_public_key
 from portal_sync_api.core.security import hash_token, new_token
 from portal_sync_api.crud.ledger import now_iso
 from portal_sync_api.crud.schools import get_school, require_school
@@ -43,7 +44,13 @@ def create_station(session: Session, *, school_code: str, name: str) -> str:
         )
     token = new_token("st")
     session.add(
-        Station(school_id=school.id, name=name, token_hash=hash_token(token), created_at=now_iso())
+        Station(
+            school_id=school.id,
+            name=name,
+            token_hash=hash_token(token),
+            created_at=now_iso(),
+            export_key=export_public_key(token),
+        )
     )
     session.flush()
     return token
@@ -72,6 +79,7 @@ def rotate_station(session: Session, *, school_code: str, name: str) -> str:
     station = _station(session, school_code=school_code, name=name)
     token = new_token("st")
     station.token_hash = hash_token(token)
+    station.export_key = export_public_key(token)
     station.revoked_at = None
     return token
 
@@ -155,6 +163,10 @@ def principal_for(session: Session, *, token: str) -> Principal | None:
         select(Station).where(Station.token_hash == digest, Station.revoked_at.is_(None))
     ).scalar_one_or_none()
     if station is not None:
+        if station.export_key is None:
+            # A station registered before offline exports were signed with Ed25519: its
+            # token is in hand now, once, to learn the key that verifies its exports.
+            station.export_key = export_public_key(token)
         return Principal(
             kind="station", school_id=station.school_id, family_id=None, station=station
         )

@@ -1,5 +1,5 @@
 """The signed offline-export format: only the holder of the station token can make a file
-that verifies, and any edit breaks the signature."""
+that verifies (not the portal's database), and any edit breaks the signature."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cantine_contract import offline_export as export
 from portal_sync_api.core.security import hash_token
 
 TOKEN = "st_secret-token-of-ligne-1"
-ITEMS = [
+ITEMS: list[dict[str, object]] = [
     {"kind": "meal", "id": "M1", "child_id": "C42", "charged_cents": 415, "service": "dejeuner"},
     {"kind": "void", "id": "V1", "meal_id": "M1", "voided_at": "2026-11-24T12:06:00+01:00"},
 ]
@@ -28,20 +28,21 @@ def _document() -> dict[str, object]:
     )
 
 
-def test_the_key_is_the_digest_the_portal_stores() -> None:
-    assert export.token_digest(TOKEN) == hash_token(TOKEN)
+def test_the_stored_digest_is_not_a_verification_key() -> None:
+    assert export.public_key(TOKEN) != hash_token(TOKEN)
+    assert not export.verify(_document(), hash_token(TOKEN))
 
 
-def test_a_written_file_verifies_with_the_stored_digest() -> None:
+def test_a_written_file_verifies_with_the_stations_public_key() -> None:
     document = export.parse(export.dumps(_document()))
     assert document["items"] == ITEMS
-    assert export.verify(document, hash_token(TOKEN))
+    assert export.verify(document, export.public_key(TOKEN))
 
 
 def test_the_signature_does_not_depend_on_indentation_or_key_order() -> None:
     document = _document()
     reordered = json.loads(json.dumps(document, sort_keys=True))
-    assert export.verify(reordered, hash_token(TOKEN))
+    assert export.verify(reordered, export.public_key(TOKEN))
 
 
 @pytest.mark.parametrize(
@@ -58,11 +59,11 @@ def test_the_signature_does_not_depend_on_indentation_or_key_order() -> None:
 def test_any_edit_breaks_the_signature(edit: object) -> None:
     document = copy.deepcopy(_document())
     edit(document)  # type: ignore[operator]
-    assert not export.verify(document, hash_token(TOKEN))
+    assert not export.verify(document, export.public_key(TOKEN))
 
 
 def test_another_token_does_not_verify() -> None:
-    assert not export.verify(_document(), hash_token("st_another"))
+    assert not export.verify(_document(), export.public_key("st_another"))
 
 
 @pytest.mark.parametrize(
@@ -71,6 +72,7 @@ def test_another_token_does_not_verify() -> None:
         ("not json", "JSON invalide"),
         ('{"format": "other"}', "format inconnu"),
         (json.dumps({"format": export.FORMAT, "version": 9}), "version"),
+        (json.dumps({"format": export.FORMAT, "version": 1}), "version 1 refusé"),
     ],
 )
 def test_unreadable_files_are_refused_in_french(text: str, message: str) -> None:
