@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from cantine_contract import offline_export as export
 from cantine_harness.portal import PortalProcess, SeededSchool, meal
@@ -75,7 +76,7 @@ def test_the_portal_keeps_a_verification_key_that_cannot_sign(
     engine = make_engine(portal.database_url)
     try:
         with session_scope(engine) as session:
-            station = session.query(Station).one()
+            station = session.scalars(select(Station)).one()
             stored_key = station.export_key
             stored_digest = station.token_hash
     finally:
@@ -92,11 +93,11 @@ def test_a_station_registered_before_version_2_learns_its_key_at_its_first_sync(
     engine = make_engine(portal.database_url)
     try:
         with session_scope(engine) as session:
-            session.query(Station).one().export_key = None
+            session.scalars(select(Station)).one().export_key = None
         with portal.client(school.station_token) as client:
             assert client.get("/v1/sync/changes?limit=1").status_code == 200
         with session_scope(engine) as session:
-            learnt = session.query(Station).one().export_key
+            learnt = session.scalars(select(Station)).one().export_key
     finally:
         engine.dispose()
     assert learnt == export.public_key(school.station_token)

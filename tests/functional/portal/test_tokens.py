@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from cantine_harness.portal import SeededSchool, seed_school
 from portal_sync_api.cli import main
@@ -76,7 +77,7 @@ def test_user_revoke_refuses_the_users_token(
     engine = make_engine(portal_db)
     try:
         with session_scope(engine) as session:
-            email = session.query(User.email).filter(User.role == "parent").scalar()
+            email = session.scalars(select(User.email).where(User.role == "parent")).one()
     finally:
         engine.dispose()
     assert main(["--db", portal_db, "user", "revoke", "--email", email]) == 0
@@ -98,7 +99,7 @@ def test_user_token_expires(portal_db: str, school: SeededSchool, app_client: Te
         path = "/v1/schools/1849/consumption?day=2025-11-24"
         assert _get(app_client, token, path) == 200
         with session_scope(engine) as session:
-            user = session.query(User).filter(User.email == "old@example.fr").one()
+            user = session.scalars(select(User).where(User.email == "old@example.fr")).one()
             user.token_expires_at = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
         assert _get(app_client, token, path) == 401
     finally:
@@ -128,7 +129,7 @@ def test_user_create_gives_an_expiring_token_by_default(
     engine = make_engine(portal_db)
     try:
         with session_scope(engine) as session:
-            user = session.query(User).filter(User.email == "i@example.fr").one()
+            user = session.scalars(select(User).where(User.email == "i@example.fr")).one()
             expires = datetime.fromisoformat(user.token_expires_at or "")
     finally:
         engine.dispose()
