@@ -3,6 +3,8 @@ family or a child (plain helpers of the sync tests, no fixtures)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -120,3 +122,20 @@ def full_feed(portal: PortalProcess, token: str) -> list[dict[str, Any]]:
         since = page["next"]
         if not page["more"]:
             return changes
+
+
+def sync_cli(station: Station) -> subprocess.CompletedProcess[str]:
+    """``station sync --once`` run as a user would, on that station's config."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "--config",
+            str(station.config.path),
+            "sync",
+            "--once",
+        ],
+        capture_output=True,
+        text=True,
+    )

@@ -1,4 +1,4 @@
-"""Offline exports cannot be forged from the portal's database alone (issue 17, item 9):
+"""Offline exports cannot be forged from the portal's database alone:
 whoever reads ``stations.token_hash`` still cannot make a file the portal imports."""
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Station and user tokens: revoked, rotated, expiring; one user per e-mail (issue 17,
-item 10)."""
+"""Station and user tokens: revoked, rotated, expiring; one user per e-mail."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Meals and money that make no sense are refused on the wire (issue 17, items 5-7)."""
+"""Meals and money that make no sense are refused on the wire."""
 
 from __future__ import annotations
 

@@ -26,26 +26,11 @@ from tests.support.sync import (
     make_station,
     portal_balance,
     portal_meals,
+    sync_cli,
 )
 
 HERVE, LEA, TOM, ZOE, NOAH = (f"C1849-{n}" for n in (42, 43, 44, 45, 46))
 F1, F2, F3 = "F18491", "F18492", "F18493"
-
-
-def sync_cli(station: Station) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "station.cli",
-            "--config",
-            str(station.config.path),
-            "sync",
-            "--once",
-        ],
-        capture_output=True,
-        text=True,
-    )
 
 
 def test_first_sync_fills_the_cache_and_the_line_serves_from_it(station: Station) -> None:

@@ -1,15 +1,13 @@
-"""A station configured for school 1849 given a token of school 0683 (issue 17, item 4)."""
+"""A station configured for school 1849 given a token of school 0683."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from cantine_harness.portal import create_station_token, seed_school
 from station.store import cache
 from tests.functional.sync.proxy import FaultyProxy
-from tests.support.sync import make_station
+from tests.support.sync import make_station, sync_cli
 
 
 def test_sync_once_with_another_schools_token_exits_2_and_writes_nothing(
@@ -22,19 +20,7 @@ def test_sync_once_with_another_schools_token_exits_2_and_writes_nothing(
     with station.line.store.read() as conn:
         before = cache.pull_cursor(conn)
     station.close()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "station.cli",
-            "--config",
-            str(station.config.path),
-            "sync",
-            "--once",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = sync_cli(station)
     assert done.returncode == 2, done.stderr
     assert "école 0683" in done.stderr and "1849" in done.stderr
     station = make_station(tmp_path, proxy.url, token)

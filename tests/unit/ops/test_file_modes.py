@@ -1,5 +1,5 @@
 """Files holding personal data are private to their owner, and the portal's errors do not
-carry SQL parameters into its log (issue 17, item 11)."""
+carry SQL parameters into its log."""
 
 from __future__ import annotations
 
