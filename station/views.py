@@ -19,7 +19,6 @@ from station.core.models import (
     LocalSyncFacts,
     Pass,
     ServiceCounters,
-    Settings,
 )
 from station.store import Store, cache, day, ledger, screens_read
 
@@ -76,11 +75,6 @@ class LineViews:
             return day.day_summary(
                 conn, day_, station=self.line.station, scope=scope, now=now, tz=self.line.tz
             )
-
-    def settings(self) -> Settings:
-        """The school's serving settings as last pulled."""
-        with self.store.read() as conn:
-            return self.store.school_rules(conn)[0]
 
     def sync_facts(self) -> LocalSyncFacts:
         """Outbox counts and the last pull, from the file (when no sync runner reports)."""

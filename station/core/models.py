@@ -230,6 +230,10 @@ class Verdict:
     first_served_at: datetime | None = None
     scanned_at: datetime | None = None
     station: str | None = None
+    overridable: bool = False
+    """A refusal staff may serve anyway with F4 (no reservation, short balance)."""
+    ack_required: bool = False
+    """An allergy verdict the school wants acknowledged (F8) before the next pass."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -101,6 +101,11 @@ def _table(facts: Facts, settings: Settings, school: str) -> _Outcome:
     )
 
 
+#: Refusals staff may override with F4 (« Servir quand même »); never a blocked card, a
+#: second pass, another school's card or an unreadable code.
+OVERRIDABLE = frozenset({Reason.NO_RESERVATION, Reason.INSUFFICIENT_BALANCE})
+
+
 def decide(facts: Facts, settings: Settings, school: str) -> Verdict:
     """Decide one scan from the cached facts (docs/design.md §3), without touching any storage."""
     outcome = _table(facts, settings, school)
@@ -146,5 +151,7 @@ def decide(facts: Facts, settings: Settings, school: str) -> Verdict:
         charged_cents=outcome.charge if outcome.status is Status.SERVED else 0,
         balance_cents=balance_after,
         first_served_at=facts.first_served_at if outcome.reason is Reason.ALREADY_SERVED else None,
+        overridable=known_child and outcome.reason in OVERRIDABLE,
+        ack_required=Warning.ALLERGY in warnings and settings.allergy_ack_required,
         extra={"card_status": facts.card.status.value} if facts.card else {},
     )

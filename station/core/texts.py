@@ -35,10 +35,6 @@ WARNING_TEXT: dict[Warning, str] = {
     Warning.NO_TARIFF: "Tarif manquant",
 }
 
-#: Refusals staff may override with F4 (« Servir quand même »); never a blocked card, a
-#: second pass, another school's card or an unreadable code.
-OVERRIDABLE = frozenset({Reason.NO_RESERVATION, Reason.INSUFFICIENT_BALANCE})
-
 #: Why staff served anyway: the short list F4 offers (code → French).
 OVERRIDE_MOTIVES: dict[str, str] = {
     "oubli_reservation": "Oubli de réservation",

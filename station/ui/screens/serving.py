@@ -19,8 +19,7 @@ from textual.widgets import Footer, Static
 
 from station.core.clock import Clock
 from station.core.errors import StationError
-from station.core.models import Service, Source, Verdict, Warning
-from station.core.texts import OVERRIDABLE
+from station.core.models import Service, Source, Verdict
 from station.engine import ServingLine, VoidResult
 from station.readers.events import ScanEvent
 from station.sync.status import SyncStatus
@@ -134,9 +133,7 @@ class ServingScreen(Screen[None]):
     def overridable(self) -> Verdict | None:
         """The refusal on screen if staff may serve anyway (F4), else None."""
         verdict = self.last_verdict
-        if verdict is None or verdict.served or verdict.child is None:
-            return None
-        return verdict if verdict.reason in OVERRIDABLE else None
+        return verdict if verdict is not None and verdict.overridable else None
 
     def undo(self, meal_id: str, reason: str) -> VoidResult | None:
         """Void a meal (the engine checks the undo window); shows the refund."""
@@ -186,7 +183,7 @@ class ServingScreen(Screen[None]):
             return None
         self.last_verdict = verdict
         self.query_one(VerdictPanel).show_verdict(verdict, self.tz)
-        if Warning.ALLERGY in verdict.warnings and self.line.views.settings().allergy_ack_required:
+        if verdict.ack_required:
             self.awaiting_ack = True
             self._show_waiting()
             self.app.bell()

@@ -15,7 +15,6 @@ from textual.widgets import Static
 
 from station.core.models import Child, Verdict, Warning
 from station.core.money import format_euros
-from station.core.texts import OVERRIDABLE
 from station.engine import VoidResult
 from station.ui.format import allergen_labels, child_name, money_line, verdict_headline
 from station.ui.widgets.repaint import update_in_place
@@ -140,8 +139,7 @@ class VerdictPanel(Vertical):
         self.query_one("#verdict-allergens", BigLine).show(
             allergens.upper() if state == "-allergy" else ""
         )
-        overridable = not verdict.served and child is not None and verdict.reason in OVERRIDABLE
-        self.show_ack("F4 : servir quand même (dérogation)" if overridable else "")
+        self.show_ack("F4 : servir quand même (dérogation)" if verdict.overridable else "")
 
     def show_ack(self, text: str) -> None:
         """The acknowledgement line at the foot of an allergy verdict (empty hides it); it
