@@ -101,7 +101,9 @@ class ServingLine:
 
     def serve_manual(self, child_id: str, *, at: datetime | None = None) -> Verdict:
         """Serve a child found by name (forgotten card) through the same rules."""
-        return self._serve(raw="", code=None, child_id=child_id, at=at, source=Source.MANUAL)
+        return self._serve(
+            raw=f"manuel:{child_id}", code=None, child_id=child_id, at=at, source=Source.MANUAL
+        )
 
     def override(self, child_id: str, motive: str, *, at: datetime | None = None) -> Verdict:
         """« Servir quand même » (F4): serve a child refused for no reservation or an
@@ -157,13 +159,7 @@ class ServingLine:
                 at=moment,
                 business_date=verdict.business_date,
                 source=source.value,
-                raw=(
-                    raw
-                    if source is Source.OVERRIDE
-                    else sanitize_raw(raw)
-                    if raw
-                    else (f"manuel:{child_id}" if child_id else "")
-                ),
+                raw=sanitize_raw(raw),
                 card=str(code) if code else None,
                 status=verdict.status.value,
                 reason=verdict.reason.value,
