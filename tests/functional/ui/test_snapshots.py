@@ -37,8 +37,11 @@ def scans(*codes: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             app.post_message(ScanReceived(ScanEvent(code, Source.SERIAL, app.clock.now(), "d")))
             await pilot.pause()
             app.clock.advance(minutes=1)  # type: ignore[attr-defined]
-        # The counters and last passes are redrawn after the verdict: wait for them.
+        # The counters and last passes are redrawn after the verdict: wait for them. The
+        # header clock ticks once a second: show the clock's time now, not at a race.
         await until(pilot, lambda: not app.serving._side_due)
+        app.serving.tick()
+        await pilot.pause()
 
     return run_before
 
@@ -116,6 +119,8 @@ def test_served_by_override_snapshot(
         await until(pilot, lambda: app.focused is not None and app.focused.id == "override-motives")
         await pilot.press("enter")  # first motive: « Oubli de réservation »
         await until(pilot, lambda: app.screen is app.serving and not app.serving._side_due)
+        app.serving.tick()
+        await pilot.pause()
 
     assert snap_compare(app_on(line, clock, tmp_path), terminal_size=size, run_before=run_before)
 
