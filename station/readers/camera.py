@@ -2,20 +2,29 @@
 
 ``device`` is a camera index (``"0"``), a device path (``/dev/video0``, better a stable
 ``/dev/v4l/by-id/…`` path) or a video file (tests, demos: the reader stops at its end).
-Each frame is converted to grayscale and decoded in the reader's own thread with
-:func:`station.readers.decode.decode`; a code is accepted only after it was read in
-``confirm_frames`` consecutive frames, then debounced like any other reader.
+Each frame is converted to grayscale and read in the reader's own thread by a
+:class:`station.readers.pipeline.FramePipeline` (the frame as is, then straightened and
+enhanced bars, within ``frame_budget`` seconds); a code is accepted only after it was read
+identically on ``confirm_frames`` frames within ``confirm_window`` seconds
+(:class:`station.readers.decode.ConfirmationFilter`), then debounced like any other reader.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from station.core.errors import ReaderError
 from station.core.models import Source
 from station.readers.base import BuildRequest, ErrorCallback, ScanCallback, ThreadedReader
-from station.readers.decode import DEFAULT_DECODER, ConfirmationFilter, decode, get_decoder
+from station.readers.decode import (
+    DEFAULT_CONFIRM_WINDOW,
+    DEFAULT_DECODER,
+    ConfirmationFilter,
+    get_decoder,
+)
+from station.readers.pipeline import DEFAULT_BUDGET, FramePipeline
 
 
 def capture_target(device: str) -> int | str:
@@ -60,6 +69,8 @@ class CameraReader(ThreadedReader):
         device: str = "0",
         decoder: str = DEFAULT_DECODER,
         confirm_frames: int = 2,
+        confirm_window: float = DEFAULT_CONFIRM_WINDOW,
+        frame_budget: float = DEFAULT_BUDGET,
         width: int = 640,
         height: int = 480,
         **kwargs: Any,
@@ -68,6 +79,8 @@ class CameraReader(ThreadedReader):
         self.device = device
         self.decoder = decoder
         self.confirm_frames = confirm_frames
+        self.confirm_window = confirm_window
+        self.frame_budget = frame_budget
         self.width = width
         self.height = height
         self.frames_read = 0
@@ -91,7 +104,8 @@ class CameraReader(ThreadedReader):
     def _read(self) -> bool:
         import cv2
 
-        confirm = ConfirmationFilter(self.confirm_frames)
+        confirm = ConfirmationFilter(self.confirm_frames, self.confirm_window)
+        pipeline = FramePipeline(self.decoder, self.frame_budget)
         from_file = is_video_file(self.device)
         while not self._stop.is_set():
             ok, frame = self._capture.read()
@@ -104,9 +118,19 @@ class CameraReader(ThreadedReader):
                 )
             self.frames_read += 1
             gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            for code in confirm.feed(decode(gray, self.decoder)):
+            at = self._frame_time(from_file)
+            for code in confirm.feed(pipeline.read(gray), at):
                 self._emit(code)
         return False
+
+    def _frame_time(self, from_file: bool) -> float:
+        """Seconds at which the frame just read was taken: its position in a recording
+        (played faster than real time), else now."""
+        import cv2
+
+        if from_file:
+            return float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1000
+        return time.monotonic()
 
     def _release(self) -> None:
         capture, self._capture = self._capture, None

@@ -61,28 +61,31 @@ def test_missing_libzbar_says_to_apt_install_libzbar0(monkeypatch: pytest.Monkey
         decode_module._pyzbar.cache_clear()
 
 
+FRAME = 1 / 30  # seconds between frames of a 30 fps camera
+
+
 def test_code_is_confirmed_only_on_its_second_consecutive_frame() -> None:
     confirm = ConfirmationFilter(2)
-    assert confirm.feed(["1849-01234"]) == []
-    assert confirm.feed(["1849-01234"]) == ["1849-01234"]
+    assert confirm.feed(["1849-01234"], 0.0) == []
+    assert confirm.feed(["1849-01234"], FRAME) == ["1849-01234"]
 
 
 def test_code_held_in_view_is_confirmed_once_per_streak() -> None:
     confirm = ConfirmationFilter(2)
-    out = [confirm.feed(["A"]) for _ in range(5)]
+    out = [confirm.feed(["A"], i * FRAME) for i in range(5)]
     assert out == [[], ["A"], [], [], []]
-    assert confirm.feed([]) == []
-    assert confirm.feed(["A"]) == []
-    assert confirm.feed(["A"]) == ["A"]
+    assert confirm.feed([], 5 * FRAME) == []
+    assert confirm.feed(["A"], 6 * FRAME) == []
+    assert confirm.feed(["A"], 7 * FRAME) == ["A"]
 
 
 def test_single_frame_misread_never_confirms() -> None:
     confirm = ConfirmationFilter(2)
     frames = [["1849-01234"], ["1849-01284"], ["1849-01234"], []]
-    assert [c for f in frames for c in confirm.feed(f)] == []
+    assert [c for i, f in enumerate(frames) for c in confirm.feed(f, i * FRAME)] == []
 
 
 def test_two_cards_in_view_are_confirmed_independently() -> None:
     confirm = ConfirmationFilter(2)
-    assert confirm.feed(["A", "B"]) == []
-    assert confirm.feed(["B", "A"]) == ["B", "A"]
+    assert confirm.feed(["A", "B"], 0.0) == []
+    assert confirm.feed(["B", "A"], FRAME) == ["B", "A"]
