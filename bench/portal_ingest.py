@@ -31,7 +31,7 @@ from cantine_harness.portal import (
 )
 from cantine_harness.school import build_school
 from portal_sync_api.core.db import make_engine, session_scope
-from portal_sync_api.models import Change, Meal, Station
+from portal_sync_api.models import Change, Child, Meal, Station
 
 BATCH = 500
 MEALS = 20_000
@@ -97,12 +97,18 @@ def _bulk_reference(url: str, items: list[dict[str, Any]]) -> float:
             station = session.execute(select(Station)).scalars().first()
             assert station is not None
             station_id, school_id = station.id, station.school_id
+            key_of = dict(
+                session.execute(
+                    select(Child.ref, Child.id).where(Child.school_id == school_id)
+                ).all()
+            )
         rows = [
             {
                 "id": "ref-" + m["id"],
+                "ref": "ref-" + m["id"],
                 "school_id": school_id,
                 "station_id": station_id,
-                "child_id": m["child_id"],
+                "child_id": key_of[m["child_id"]],
                 "card": None,
                 "source": "wedge",
                 "service": m["service"],

@@ -26,7 +26,7 @@ from cantine_harness.portal import create_station_token, running_portal
 from cantine_harness.school import build_school
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
-from portal_sync_api.crud.schools import set_school
+from portal_sync_api.crud.schools import require_school, set_school
 from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, ledger
@@ -73,6 +73,7 @@ def _credit(database_url: str, family: str, cents: int) -> None:
     with session_scope(engine) as session:
         add_credits(
             session,
+            school=require_school(session, code="1849"),
             credits=[
                 CreditIn(family_id=family, amount_cents=cents, reference=f"BENCH-{uuid.uuid4()}")
             ],

@@ -141,7 +141,7 @@ def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int 
                     # Families who ate more than they paid: a negative balance.
                     debt = 420 if family == f"F{SCHOOL}D5" else rng.choice((1500, 2500))
                     credits.append(CreditIn(family, -debt, f"DEMO-DEBT-{family}", "adjustment"))
-            add_credits(session, credits=credits)
+            add_credits(session, school=school, credits=credits)
             reservations = [
                 ReservationRow(child_id=r.child_id, day=day, service="dejeuner", prepaid=False)
                 for day in this_week(today)

@@ -38,6 +38,7 @@ from portal_sync_api.core.config import normalize_database_url
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.accounts import create_station, create_user
 from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.crud.roster import (
     ReservationRow,
     RosterRow,
@@ -238,17 +239,18 @@ def create_user_token(
     school: str | None = None,
     family: str | None = None,
 ) -> str:
-    """Register an ``intendance`` (needs ``school``) or ``parent`` (needs ``family``)
-    user and return its bearer token."""
+    """Register an ``intendance`` (needs ``school``) or ``parent`` (needs ``family``, the
+    school's id of the family, in ``school`` when given) user and return its bearer token."""
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as session:
+            key = family_by_ref(session, ref=family, school_code=school).id if family else None
             return create_user(
                 session,
                 role=role,
                 email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.fr",
                 school_code=school,
-                family_id=family,
+                family_key=key,
             )
     finally:
         engine.dispose()
@@ -351,6 +353,7 @@ def seed_school(
             import_roster(session, school=school, rows=rows)
             add_credits(
                 session,
+                school=school,
                 credits=[
                     CreditIn(family_id=fam[0], amount_cents=5000, reference=f"SEED-{code}-1"),
                     CreditIn(family_id=fam[1], amount_cents=500, reference=f"SEED-{code}-2"),

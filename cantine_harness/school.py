@@ -216,6 +216,7 @@ def build_school(
     families = sorted({r.family_id for r in rows if r.family_id})
     add_credits(
         session,
+        school=school,
         credits=[
             CreditIn(
                 family_id=f, amount_cents=rng.choice((2000, 5000, 10000)), reference=f"INIT-{f}"

@@ -25,7 +25,9 @@ from portal_sync_api.crud.accounts import (
     revoke_user,
     rotate_station,
 )
-from portal_sync_api.crud.schools import parse_window, set_school
+from portal_sync_api.crud.refs import family_by_ref
+from portal_sync_api.crud.roster import transfer_child
+from portal_sync_api.crud.schools import parse_window, require_school, set_school
 from portal_sync_api.errors import DataError
 from portal_sync_api.imports import KINDS, LOADERS, ImportFailed
 
@@ -63,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("kind", choices=(*KINDS, "meals"))
     imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument(
+        "--school",
+        metavar="CODE",
+        help="l'école du fichier : chaque ligne doit être de cette école (les ids d'un "
+        "fichier de réservations ou de crédits présents dans plusieurs écoles l'exigent)",
+    )
 
     school = commands.add_parser("school", help="écoles").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -103,6 +111,20 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (station_rotate, station_revoke):
         sub.add_argument("--school", required=True, metavar="CODE")
         sub.add_argument("--name", required=True)
+
+    child = commands.add_parser("child", help="élèves").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    transfer = child.add_parser(
+        "transfer",
+        parents=[common],
+        help="changer un élève d'école (ses repas restent; cartes et réservations retirées)",
+    )
+    transfer.add_argument("--school", required=True, metavar="CODE", help="école actuelle")
+    transfer.add_argument("--child", required=True, metavar="ID", help="id de l'élève")
+    transfer.add_argument("--to", required=True, metavar="CODE", help="nouvelle école")
+    transfer.add_argument("--as", dest="new_id", metavar="ID", help="id dans la nouvelle école")
+    transfer.add_argument("--family", metavar="ID", help="famille de la nouvelle école")
 
     mail = commands.add_parser("mail", help="e-mails").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -246,7 +268,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             if not args.file.is_file():
                 raise DataError("file", f"fichier introuvable: {args.file}")
             with session_scope(engine) as session:
-                changed = LOADERS[args.kind](session, args.file)
+                changed = LOADERS[args.kind](session, args.file, args.school)
             print(f"import {args.kind}: {changed} changement(s)", file=sys.stderr)
         elif args.command == "school":
             services = {
@@ -276,6 +298,20 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             with session_scope(engine) as session:
                 token = create_station(session, school_code=args.school, name=args.name)
             print(token)
+        elif args.command == "child":
+            with session_scope(engine) as session:
+                moved = transfer_child(
+                    session,
+                    school=require_school(session, code=args.school),
+                    child_id=args.child,
+                    to=require_school(session, code=args.to),
+                    new_id=args.new_id,
+                    family_id=args.family,
+                )
+                print(
+                    f"élève {args.child} ({args.school}) transféré : {moved.ref} ({args.to})",
+                    file=sys.stderr,
+                )
         elif args.command == "mail":
             return _mail_send(engine, url, loop=args.loop)
         elif args.command == "user" and args.action == "password":
@@ -286,12 +322,17 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             print(f"jeton d'API de {args.email} révoqué ({count} compte(s))", file=sys.stderr)
         elif args.command == "user":
             with session_scope(engine) as session:
+                family = (
+                    family_by_ref(session, ref=args.family, school_code=args.school)
+                    if args.family
+                    else None
+                )
                 token = create_user(
                     session,
                     role=args.role,
                     email=args.email,
                     school_code=args.school,
-                    family_id=args.family,
+                    family_key=family.id if family else None,
                     token_days=args.expires_days,
                 )
             print(token)

@@ -11,6 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +26,7 @@ from portal_sync_api.crud.roster import (
     REGIMES,
     ReservationRow,
     RosterRow,
+    card_conflicts,
     import_reservations,
     import_roster,
 )
@@ -156,8 +158,9 @@ def _services(session: Session) -> set[tuple[int, str]]:
     return set(session.execute(select(Service.school_id, Service.code)).all())
 
 
-def load_roster(session: Session, path: Path) -> int:
-    """Import a roster file; returns the number of feed changes it caused."""
+def load_roster(session: Session, path: Path, school_code: str | None = None) -> int:
+    """Import a roster file; returns the number of feed changes it caused. Each line names
+    its school; with ``school_code`` every line must name that one."""
     schools = _schools(session)
     seen_children: set[str] = set()
     seen_cards: set[str] = set()
@@ -171,6 +174,10 @@ def load_roster(session: Session, path: Path) -> int:
         school = schools.get(code)
         if school is None:
             raise RowProblem("school", f"école inconnue: {code} (créez-la avec `school set`)")
+        if school_code and code != school_code:
+            raise RowProblem(
+                "school", f"{code} : ce fichier est importé pour l'école {school_code}"
+            )
         card_code = None
         number = _text(row, "card_number", required=False, max_len=32)
         if number:
@@ -214,15 +221,72 @@ def load_roster(session: Session, path: Path) -> int:
             photo=_text(row, "photo", required=False, max_len=500) or None,
         )
 
-    parsed = _validate(read_rows(path, "roster"), parse)
+    lines: list[int] = []
+    parsed = _validate(_numbered(read_rows(path, "roster"), lines), parse)
     by_school: dict[str, list[RosterRow]] = defaultdict(list)
-    for school, roster_row in parsed:
-        by_school[school.code].append(roster_row)
+    for line, (school, roster_row) in zip(lines, parsed, strict=True):
+        by_school[school.code].append(replace(roster_row, line=line))
+    lock_schools(session, school_ids={schools[c].id for c in by_school})
+    problems = [
+        f"line {line}: {field}: {problem}"
+        for code, rows in by_school.items()
+        for line, field, problem in card_conflicts(session, school=schools[code], rows=rows)
+    ]
+    if problems:
+        raise ImportFailed(sorted(problems, key=_line_number)[:_MAX_ERRORS])
     return sum(import_roster(session, school=schools[c], rows=r) for c, r in by_school.items())
 
 
-def load_tariffs(session: Session, path: Path) -> int:
-    """Import a tariffs file; returns the number of prices that changed."""
+def _numbered(
+    rows: Iterator[tuple[int, dict[str, str]]], lines: list[int]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """``rows`` as they are, noting each line number in ``lines`` on the way."""
+    for line, row in rows:
+        lines.append(line)
+        yield line, row
+
+
+def _line_number(problem: str) -> int:
+    return int(problem.split(":", 1)[0].removeprefix("line "))
+
+
+def _school_of(
+    row: dict[str, str],
+    *,
+    schools: dict[str, School],
+    school_code: str | None,
+    candidates: set[int],
+    what: str,
+    unknown: str,
+) -> School:
+    """The school a line of a file without a mandatory ``school`` column is about: its
+    ``school`` cell, else the one given on the command line, else the only school where
+    the id exists (an id of several schools must say which, docs/design.md §7)."""
+    code = row.get("school", "") or school_code
+    if code:
+        school = schools.get(code)
+        if school is None:
+            raise RowProblem("school", f"école inconnue: {code}")
+        if school_code and code != school_code:
+            raise RowProblem(
+                "school", f"{code} : ce fichier est importé pour l'école {school_code}"
+            )
+        if school.id not in candidates:
+            raise RowProblem(what, f"{unknown} dans l'école {code}: {row.get(what, '')}")
+        return school
+    if not candidates:
+        raise RowProblem(what, f"{unknown}: {row.get(what, '')}")
+    if len(candidates) > 1:
+        raise RowProblem(
+            what, "présent dans plusieurs écoles : ajoutez la colonne school ou --school CODE"
+        )
+    by_id = {s.id: s for s in schools.values()}
+    return by_id[next(iter(candidates))]
+
+
+def load_tariffs(session: Session, path: Path, school_code: str | None = None) -> int:
+    """Import a tariffs file; returns the number of prices that changed. With
+    ``school_code`` every line must name that school."""
     schools = _schools(session)
     services = _services(session)
 
@@ -231,6 +295,10 @@ def load_tariffs(session: Session, path: Path) -> int:
         school = schools.get(code)
         if school is None:
             raise RowProblem("school", f"école inconnue: {code}")
+        if school_code and code != school_code:
+            raise RowProblem(
+                "school", f"{code} : ce fichier est importé pour l'école {school_code}"
+            )
         service = _text(row, "service", max_len=32)
         if (school.id, service) not in services:
             raise RowProblem("service", f"service inconnu pour l'école {code}: {service}")
@@ -249,21 +317,30 @@ def load_tariffs(session: Session, path: Path) -> int:
     return changed
 
 
-def load_reservations(session: Session, path: Path) -> int:
-    """Import reservations (optional ``cancelled`` column 0/1 removes one)."""
-    child_school = dict(session.execute(select(Child.id, Child.school_id)).all())
+def load_reservations(session: Session, path: Path, school_code: str | None = None) -> int:
+    """Import reservations (optional ``cancelled`` column 0/1 removes one; optional
+    ``school`` column, or ``school_code``, where a child id alone is ambiguous)."""
+    schools = _schools(session)
+    child_schools: dict[str, set[int]] = defaultdict(set)
+    for ref, school_id in session.execute(select(Child.ref, Child.school_id)):
+        child_schools[ref].add(school_id)
     services = _services(session)
 
-    def parse(row: dict[str, str]) -> tuple[int, ReservationRow]:
+    def parse(row: dict[str, str]) -> tuple[School, ReservationRow]:
         child_id = _text(row, "child_id", max_len=64)
-        school_id = child_school.get(child_id)
-        if school_id is None:
-            raise RowProblem("child_id", f"enfant inconnu: {child_id}")
+        school = _school_of(
+            row,
+            schools=schools,
+            school_code=school_code,
+            candidates=child_schools.get(child_id, set()),
+            what="child_id",
+            unknown="enfant inconnu",
+        )
         day = _date(_text(row, "date"), "date")
         service = _text(row, "service", max_len=32)
-        if (school_id, service) not in services:
+        if (school.id, service) not in services:
             raise RowProblem("service", f"service inconnu: {service}")
-        return school_id, ReservationRow(
+        return school, ReservationRow(
             child_id=child_id,
             day=day,
             service=service,
@@ -272,24 +349,36 @@ def load_reservations(session: Session, path: Path) -> int:
         )
 
     parsed = _validate(read_rows(path, "reservations"), parse)
-    by_school: dict[int, list[ReservationRow]] = defaultdict(list)
-    for school_id, reservation in parsed:
-        by_school[school_id].append(reservation)
-    total = 0
-    for school_id, rows in sorted(by_school.items()):
-        total += import_reservations(session, school=session.get_one(School, school_id), rows=rows)
-    return total
+    by_school: dict[str, list[ReservationRow]] = defaultdict(list)
+    for school, reservation in parsed:
+        by_school[school.code].append(reservation)
+    return sum(
+        import_reservations(session, school=schools[code], rows=rows)
+        for code, rows in sorted(by_school.items())
+    )
 
 
-def load_credits(session: Session, path: Path) -> int:
-    """Import payments received; a reference already imported is skipped."""
-    families = set(session.execute(select(Family.id)).scalars())
+def load_credits(session: Session, path: Path, school_code: str | None = None) -> int:
+    """Import payments received; a reference already imported is skipped. The family is
+    found as a reservation's child is (``school`` column, ``school_code``, or unique)."""
+    schools = _schools(session)
+    family_schools: dict[str, set[int]] = defaultdict(set)
+    query = select(Family.ref, Family.school_id)
+    for ref, school_id in session.execute(query):
+        if school_id is not None:
+            family_schools[ref].add(school_id)
     seen: set[str] = set()
 
-    def parse(row: dict[str, str]) -> CreditIn:
+    def parse(row: dict[str, str]) -> tuple[School, CreditIn]:
         family_id = _text(row, "family_id", max_len=64)
-        if family_id not in families:
-            raise RowProblem("family_id", f"famille inconnue: {family_id}")
+        school = _school_of(
+            row,
+            schools=schools,
+            school_code=school_code,
+            candidates=family_schools.get(family_id, set()),
+            what="family_id",
+            unknown="famille inconnue",
+        )
         reference = _text(row, "reference", max_len=128)
         if reference.startswith(RESERVED_PREFIXES):
             raise RowProblem("reference", f"{reference}: préfixes meal: et void: réservés")
@@ -297,12 +386,19 @@ def load_credits(session: Session, path: Path) -> int:
             raise RowProblem("reference", f"{reference} apparaît deux fois")
         seen.add(reference)
         amount = _int(row, "amount_cents", minimum=1, maximum=10_000_000)
-        return CreditIn(family_id=family_id, amount_cents=amount, reference=reference)
+        return school, CreditIn(family_id=family_id, amount_cents=amount, reference=reference)
 
-    return add_credits(session, credits=_validate(read_rows(path, "credits"), parse))
+    parsed = _validate(read_rows(path, "credits"), parse)
+    by_school: dict[str, list[CreditIn]] = defaultdict(list)
+    for school, credit in parsed:
+        by_school[school.code].append(credit)
+    return sum(
+        add_credits(session, school=schools[code], credits=credits)
+        for code, credits in sorted(by_school.items())
+    )
 
 
-LOADERS: dict[str, Callable[[Session, Path], int]] = {
+LOADERS: dict[str, Callable[[Session, Path, str | None], int]] = {
     "roster": load_roster,
     "tariffs": load_tariffs,
     "reservations": load_reservations,

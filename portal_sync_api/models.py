@@ -6,6 +6,7 @@ same value a station sent; days are ``Date``; money is integer cents.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import cast
 
@@ -92,22 +93,45 @@ class Tariff(Base):
     price_cents: Mapped[int] = mapped_column(Integer)
 
 
+def new_key() -> str:
+    """A fresh internal key for a child, family, meal or void (see :class:`Child`)."""
+    return uuid.uuid4().hex
+
+
 class Family(Base):
-    """A family account; its balance is the sum of its ledger entries."""
+    """A family account; its balance is the sum of its ledger entries.
+
+    ``ref`` is the school's own id (the roster's ``family_id``), unique within the school
+    that imported it; ``id`` is the portal's internal key (docs/design.md §7, tenancy).
+    """
 
     __tablename__ = "families"
+    __table_args__ = (Index("ix_families_school_ref", "school_id", "ref", unique=True),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: ``None`` only for a family of a database older than scoped ids that no child
+    #: named and no school existed for: no school's id reaches it.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
+    ref: Mapped[str] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
 
 
 class Child(Base):
-    """A pupil. ``diet`` and ``allergies`` are ``|``-separated; ``forfait_days`` ISO digits."""
+    """A pupil. ``diet`` and ``allergies`` are ``|``-separated; ``forfait_days`` ISO digits.
+
+    Tenancy: ``ref`` is the school's own id (the roster's ``child_id``, what stations,
+    the API and the pages say), unique within ``school_id``; two schools may both have a
+    ``C0042``. ``id`` is the portal's internal key that every other table refers to: a
+    :func:`new_key`, or, for rows made before ids were scoped, the ref itself. It never
+    leaves the portal.
+    """
 
     __tablename__ = "children"
+    __table_args__ = (Index("ix_children_school_ref", "school_id", "ref", unique=True),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(64))
     last_name: Mapped[str] = mapped_column(String(200))
     first_name: Mapped[str] = mapped_column(String(200))
     class_name: Mapped[str] = mapped_column(String(32))
@@ -275,16 +299,20 @@ class LoginAttempt(Base):
 
 
 class Meal(Base):
-    """A meal served at a station; ``id`` is the station-made id, applied once forever."""
+    """A meal served at a station; ``ref`` is the station-made id, applied once forever
+    within the school (two schools' stations may make the same id); ``id`` is the
+    internal key (see :class:`Child`)."""
 
     __tablename__ = "meals"
     __table_args__ = (
+        Index("ix_meals_school_ref", "school_id", "ref", unique=True),
         Index("ix_meals_child_day_service", "child_id", "business_date", "service"),
         Index("ix_meals_school_day", "school_id", "business_date"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    ref: Mapped[str] = mapped_column(String(64))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     child_id: Mapped[str] = mapped_column(ForeignKey("children.id"))
     card: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -301,11 +329,15 @@ class Meal(Base):
 
 
 class Void(Base):
-    """Undo of a meal: a new record; the meal row is never changed or deleted."""
+    """Undo of a meal: a new record; the meal row is never changed or deleted. ``ref`` is
+    the station-made id, unique within the school; ``id`` the internal key."""
 
     __tablename__ = "voids"
+    __table_args__ = (Index("ix_voids_school_ref", "school_id", "ref", unique=True),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    ref: Mapped[str] = mapped_column(String(64))
     meal_id: Mapped[str] = mapped_column(ForeignKey("meals.id"), unique=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     voided_at: Mapped[str] = mapped_column(String(40))
@@ -313,6 +345,24 @@ class Void(Base):
     refund_cents: Mapped[int] = mapped_column(Integer)
     ack_seq: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[str] = mapped_column(String(40))
+
+
+class AuditEntry(Base):
+    """An administrative change (a transfer between schools…): who, when, what, before and
+    after. Append-only: nothing updates or deletes a row."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(40))
+    #: Who did it: a user's e-mail, or ``cli`` for the command line on the server.
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(32))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
+    #: What it is about, by the school's ids (``child C0042``): never a name.
+    subject: Mapped[str] = mapped_column(String(200))
+    #: JSON ``{"before": …, "after": …}``.
+    detail: Mapped[str] = mapped_column(Text)
 
 
 class Change(Base):

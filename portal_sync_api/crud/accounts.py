@@ -105,11 +105,12 @@ def create_user(
     role: str,
     email: str,
     school_code: str | None = None,
-    family_id: str | None = None,
+    family_key: str | None = None,
     token_days: int = DEFAULT_USER_TOKEN_DAYS,
 ) -> str:
-    """Register an intendance user (needs a school) or a parent (needs a family); one
-    user per e-mail address (compared without case). The token expires in ``token_days``."""
+    """Register an intendance user (needs a school) or a parent (needs a family, by its
+    internal key: see :func:`~portal_sync_api.crud.refs.family_by_ref`); one user per
+    e-mail address (compared without case). The token expires in ``token_days``."""
     if role not in ROLES:
         raise DataError("role", f"doit être {' | '.join(ROLES)}")
     if "@" not in email:
@@ -134,11 +135,11 @@ def create_user(
             raise DataError("school", "--school est requis pour le rôle intendance")
         user.school_id = require_school(session, code=school_code).id
     else:
-        if not family_id:
+        if not family_key:
             raise DataError("family", "--family est requis pour le rôle parent")
-        if session.get(Family, family_id) is None:
-            raise DataError("family", f"famille inconnue: {family_id}")
-        user.family_id = family_id
+        if session.get(Family, family_key) is None:
+            raise DataError("family", "famille inconnue")
+        user.family_id = family_key
     token = new_token("us")
     user.token_hash = hash_token(token)
     session.add(user)
@@ -187,29 +188,49 @@ def _expired(expires_at: str | None) -> bool:
 
 
 def visible_child(session: Session, principal: Principal, *, child_id: str) -> Child | None:
-    """The child, when ``principal`` is a parent of it or the intendance of its school."""
-    child = session.get(Child, child_id)
-    if child is None:
-        return None
-    if principal.kind == "parent":
-        seen = child.family_id is not None and child.family_id == principal.family_id
+    """The child with the school's id ``child_id`` among those ``principal`` sees: the
+    children of a parent's family, or of an intendance's school (docs/design.md §7)."""
+    query = select(Child).where(Child.ref == child_id)
+    if principal.kind == "parent" and principal.family_id is not None:
+        query = query.where(Child.family_id == principal.family_id)
+    elif principal.kind == "intendance" and principal.school_id is not None:
+        query = query.where(Child.school_id == principal.school_id)
     else:
-        seen = principal.kind == "intendance" and child.school_id == principal.school_id
-    return child if seen else None
+        return None
+    return session.execute(query.order_by(Child.id).limit(1)).scalar_one_or_none()
 
 
-def sees_family(session: Session, principal: Principal, *, family_id: str) -> bool:
-    """Whether the family exists and ``principal`` is its parent or the intendance of a
-    school where one of its children is."""
-    if session.get(Family, family_id) is None:
+def sees_child(principal: Principal, child: Child) -> bool:
+    """Whether ``principal`` is a parent of ``child`` or the intendance of its school."""
+    if principal.kind == "parent":
+        return child.family_id is not None and child.family_id == principal.family_id
+    return principal.kind == "intendance" and child.school_id == principal.school_id
+
+
+def visible_family(session: Session, principal: Principal, *, family_id: str) -> Family | None:
+    """The family with the school's id ``family_id`` that ``principal`` sees: a parent's
+    own, or a family of the intendance's school."""
+    if principal.kind == "parent" and principal.family_id is not None:
+        family = session.get(Family, principal.family_id)
+        return family if family is not None and family.ref == family_id else None
+    if principal.kind != "intendance" or principal.school_id is None:
+        return None
+    query = select(Family).where(Family.school_id == principal.school_id, Family.ref == family_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def sees_family(session: Session, principal: Principal, *, family_key: str) -> bool:
+    """Whether the family of internal key ``family_key`` exists and ``principal`` is its
+    parent or the intendance of a school where one of its children is."""
+    if session.get(Family, family_key) is None:
         return False
     if principal.kind == "parent":
-        return principal.family_id == family_id
+        return principal.family_id == family_key
     if principal.kind != "intendance":
         return False
     one_child = session.execute(
         select(Child.id)
-        .where(Child.family_id == family_id, Child.school_id == principal.school_id)
+        .where(Child.family_id == family_key, Child.school_id == principal.school_id)
         .limit(1)
     ).first()
     return one_child is not None

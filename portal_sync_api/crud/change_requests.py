@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal_sync_api.crud import logins
-from portal_sync_api.crud.accounts import Principal, visible_child
+from portal_sync_api.crud.accounts import Principal, sees_child, visible_child
 from portal_sync_api.crud.family_tables import ChangeRequest
 from portal_sync_api.crud.photos import ChildNotVisible
 from portal_sync_api.errors import DataError
 from portal_sync_api.mail.outbox import queue_mail
-from portal_sync_api.models import AccountRequest, User
+from portal_sync_api.models import AccountRequest, Child, User
 
 #: Longest message accepted (a paragraph, not a file).
 MAX_MESSAGE = 2000
@@ -107,7 +107,7 @@ def link_child(
     )
     kept = []
     for request in requests:
-        if visible_child(session, principal, child_id=request.child_id) is None:
+        if not sees_child(principal, session.get_one(Child, request.child_id)):
             kept.append(request)
         else:
             session.delete(request)

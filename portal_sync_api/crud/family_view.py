@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal_sync_api.crud.accounts import Principal, sees_family, visible_child
+from portal_sync_api.crud.accounts import Principal, sees_child, sees_family, visible_child
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.reads import child_meals
 from portal_sync_api.models import (
     Card,
     Child,
+    Family,
     LedgerEntry,
     Meal,
     Reservation,
@@ -155,14 +156,14 @@ def split_codes(value: str) -> tuple[str, ...]:
 
 
 def family_children(session: Session, principal: Principal, *, family_id: str) -> list[Child]:
-    """The family's children ``principal`` may see, by first name."""
-    if not sees_family(session, principal, family_id=family_id):
+    """The children of the family of internal key ``family_id`` that ``principal`` may
+    see, by first name."""
+    if not sees_family(session, principal, family_key=family_id):
         return []
     rows = session.execute(
-        select(Child.id).where(Child.family_id == family_id).order_by(Child.first_name, Child.id)
+        select(Child).where(Child.family_id == family_id).order_by(Child.first_name, Child.id)
     ).scalars()
-    children = [visible_child(session, principal, child_id=child_id) for child_id in rows]
-    return [c for c in children if c is not None]
+    return [c for c in rows if sees_child(principal, c)]
 
 
 def child_card(
@@ -184,7 +185,7 @@ def _card(session: Session, child: Child, meals: int) -> ChildCard:
     school = session.get(School, child.school_id)
     has_photo = session.get(ChildPhoto, child.id) is not None
     return ChildCard(
-        id=child.id,
+        id=child.ref,
         first_name=child.first_name,
         last_name=child.last_name,
         class_name=child.class_name,
@@ -220,12 +221,13 @@ def _min_topup(schools: list[School]) -> int:
 def family_home(
     session: Session, principal: Principal, *, family_id: str, meals: int = HOME_MEALS
 ) -> FamilyHome | None:
-    """The home page of ``family_id``, or ``None`` when ``principal`` may not see it."""
-    if not sees_family(session, principal, family_id=family_id):
+    """The home page of the family of internal key ``family_id``, or ``None`` when
+    ``principal`` may not see it."""
+    if not sees_family(session, principal, family_key=family_id):
         return None
     children = family_children(session, principal, family_id=family_id)
     return FamilyHome(
-        family_id=family_id,
+        family_id=session.get_one(Family, family_id).ref,
         children=tuple(_card(session, c, meals) for c in children),
         balance_cents=balances(session, family_ids=[family_id])[family_id],
         low_balance_threshold_cents=_threshold(_schools(session, children)),
@@ -260,19 +262,12 @@ def ledger_lines(session: Session, *, family_id: str) -> list[LedgerLine]:
 
 
 def _meal_details(session: Session, entries: list[LedgerEntry]) -> dict[str, MealRef]:
-    """The meal of each ``meal:<id>`` / ``void:<id>`` reference."""
-    meal_of: dict[str, str] = {}  # ledger reference -> meal id
-    voids: dict[str, str] = {}  # void id -> ledger reference
-    for entry in entries:
-        prefix, _, key = entry.reference.partition(":")
-        if prefix == "meal":
-            meal_of[entry.reference] = key
-        elif prefix == "void":
-            voids[key] = entry.reference
-    if voids:
-        rows = session.execute(select(Void.id, Void.meal_id).where(Void.id.in_(list(voids))))
-        for void_id, meal_id in rows:
-            meal_of[voids[void_id]] = meal_id
+    """The meal of each ``meal:<key>`` / ``void:<key>`` reference (both name the meal)."""
+    meal_of = {
+        entry.reference: entry.reference.partition(":")[2]
+        for entry in entries
+        if entry.reference.startswith(("meal:", "void:"))
+    }
     if not meal_of:
         return {}
     described = {
@@ -347,14 +342,15 @@ def family_accounts(
     today: date | None = None,
     limit: int = LEDGER_LINES,
 ) -> FamilyAccounts | None:
-    """« Situation de mes comptes » of ``family_id`` (``None`` when not visible)."""
-    if not sees_family(session, principal, family_id=family_id):
+    """« Situation de mes comptes » of the family of internal key ``family_id`` (``None``
+    when not visible)."""
+    if not sees_family(session, principal, family_key=family_id):
         return None
     children = family_children(session, principal, family_id=family_id)
     schools = _schools(session, children)
     lines = ledger_lines(session, family_id=family_id)
     return FamilyAccounts(
-        family_id=family_id,
+        family_id=session.get_one(Family, family_id).ref,
         balance_cents=balances(session, family_ids=[family_id])[family_id],
         low_balance_threshold_cents=_threshold(schools),
         lines=tuple(lines[:limit]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
+from portal_sync_api.crud.refs import families_by_ref
 from portal_sync_api.errors import DataError
-from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, table
+from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, Meal, School, table
 
 LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
 
@@ -85,14 +86,24 @@ def put_balances(
     if not family_ids:
         return
     schools = schools if schools is not None else family_schools(session, family_ids=family_ids)
+    refs = family_refs(session, family_ids=family_ids)
     for family_id, total in running_balances(session, family_ids=family_ids).items():
+        ref = refs[family_id]
         for school_id in sorted(schools.get(family_id, ())):
             buffer.put(
                 school_id=school_id,
                 kind="balance",
-                key=family_id,
-                data={"family_id": family_id, "balance_cents": total},
+                key=ref,
+                data={"family_id": ref, "balance_cents": total},
             )
+
+
+def family_refs(session: Session, *, family_ids: Collection[str]) -> dict[str, str]:
+    """The school's own id of each family (what stations and people see), by key."""
+    found: dict[str, str] = {}
+    for cond in member_of(session, Family.id, family_ids):
+        found.update(session.execute(select(Family.id, Family.ref).where(cond)).all())
+    return found
 
 
 @dataclass(frozen=True)
@@ -105,27 +116,34 @@ class CreditIn:
     kind: str = "credit"
 
 
-def add_credits(session: Session, *, credits: Sequence[CreditIn]) -> int:
-    """Append credits; a reference already in the ledger is skipped (idempotent).
+def add_credits(session: Session, *, school: School, credits: Sequence[CreditIn]) -> int:
+    """Append credits to families of ``school`` (``family_id`` is the school's own id); a
+    reference already in the ledger is skipped (idempotent).
 
     A reference reused for another family or amount is a :class:`DataError`. Returns the
     number of entries written; balances move in the feed in the same transaction.
     """
     if not credits:
         return 0
-    family_ids = {c.family_id for c in credits}
-    known: set[str] = set()
-    for cond in member_of(session, Family.id, family_ids):
-        known.update(session.execute(select(Family.id).where(cond)).scalars())
+    found = {
+        ref: family.id
+        for ref, family in families_by_ref(
+            session, school_id=school.id, refs={c.family_id for c in credits}
+        ).items()
+    }
     for credit in credits:
-        if credit.family_id not in known:
-            raise DataError("family_id", f"famille inconnue: {credit.family_id}")
+        if credit.family_id not in found:
+            raise DataError(
+                "family_id", f"famille inconnue dans l'école {school.code}: {credit.family_id}"
+            )
         if credit.reference.startswith(RESERVED_PREFIXES):
             raise DataError(
                 "reference",
                 f"référence {credit.reference}: les préfixes meal: et void: sont réservés "
                 "aux repas et annulations",
             )
+    credits = [replace(c, family_id=found[c.family_id]) for c in credits]
+    family_ids = {c.family_id for c in credits}
     schools = family_schools(session, family_ids=family_ids)
     lock_schools(session, school_ids={s for ids in schools.values() for s in ids})
     existing: dict[str, tuple[str, int]] = {}
@@ -180,3 +198,20 @@ def recent_entries(session: Session, *, family_id: str, limit: int) -> list[Ledg
             .limit(limit)
         ).scalars()
     )
+
+
+def public_references(session: Session, references: Sequence[str]) -> list[str]:
+    """``references`` as people and machines outside read them: a meal's charge or refund
+    names the meal by its station's id (``meal:<id>``), never by the internal key."""
+    keys = {r.split(":", 1)[1] for r in references if r.startswith(RESERVED_PREFIXES)}
+    ref_of: dict[str, str] = {}
+    for cond in member_of(session, Meal.id, keys):
+        ref_of.update(session.execute(select(Meal.id, Meal.ref).where(cond)).all())
+    result = []
+    for reference in references:
+        prefix, _, key = reference.partition(":")
+        if reference.startswith(RESERVED_PREFIXES) and key in ref_of:
+            result.append(f"{prefix}:{ref_of[key]}")
+        else:
+            result.append(reference)
+    return result

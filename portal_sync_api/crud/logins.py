@@ -178,7 +178,7 @@ def pending_requests(session: Session, principal: Principal) -> list[PendingRequ
     return [
         PendingRequest(
             id=r.id,
-            child_id=c.id,
+            child_id=c.ref,
             child_name=f"{c.last_name} {c.first_name}",
             class_name=c.class_name,
             email=r.email,
@@ -229,7 +229,7 @@ def validate_request(
             "le parent doit faire sa demande avec une autre adresse."
         )
     if user is None:
-        create_user(session, role="parent", email=request.email, family_id=family_id)
+        create_user(session, role="parent", email=request.email, family_key=family_id)
         user = login_user(session, request.email)
         assert user is not None
     link = None

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from portal_sync_api.core.config import CLOCK_SKEW_SECONDS
 from portal_sync_api.crud.bulk import insert_rows, member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
-from portal_sync_api.crud.ledger import family_schools, put_balances
+from portal_sync_api.crud.ledger import family_refs, family_schools, put_balances
 from portal_sync_api.crud.meal_rules import MealRules
-from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, table
+from portal_sync_api.crud.refs import children_by_ref
+from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, new_key, table
 from portal_sync_api.schemas import ItemResult, MealIn, VoidIn, field_of, is_item_id
 
 
@@ -54,10 +55,10 @@ def parse_item(raw: Any) -> BatchItem:
 
 
 def meal_data(row: dict[str, Any], *, station: str, voided: bool) -> dict[str, Any]:
-    """Feed data of a meal (kind ``meal``)."""
+    """Feed data of a meal (kind ``meal``): the station's and the school's ids."""
     return {
-        "meal_id": row["id"],
-        "child_id": row["child_id"],
+        "meal_id": row["ref"],
+        "child_id": row["child_ref"],
         "station": station,
         "service": row["service"],
         "business_date": row["business_date"].isoformat(),
@@ -71,24 +72,29 @@ def meal_data(row: dict[str, Any], *, station: str, voided: bool) -> dict[str, A
 
 
 def _existing_acks(
-    session: Session, model: type[Meal] | type[Void], ids: list[str]
+    session: Session, model: type[Meal] | type[Void], *, school_id: int, refs: list[str]
 ) -> dict[str, int]:
+    """Ack seq of the meals (or voids) of the school already applied, by station id."""
     found: dict[str, int] = {}
-    for cond in member_of(session, model.id, ids):
-        found.update(session.execute(select(model.id, model.ack_seq).where(cond)).all())
+    for cond in member_of(session, model.ref, refs):
+        query = select(model.ref, model.ack_seq).where(cond, model.school_id == school_id)
+        found.update(session.execute(query).all())
     return found
 
 
 def _void_targets(
-    session: Session, *, school_id: int, meal_ids: list[str]
+    session: Session, *, school_id: int, meal_refs: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """Stored meals that voids of the batch refer to, with station name and voided flag."""
+    """Stored meals of the school that voids of the batch refer to, by station id, with
+    station name and voided flag."""
     targets: dict[str, dict[str, Any]] = {}
-    for cond in member_of(session, Meal.id, meal_ids):
+    for cond in member_of(session, Meal.ref, meal_refs):
         rows = session.execute(
             select(
                 Meal.id,
+                Meal.ref,
                 Meal.child_id,
+                Child.ref,
                 Meal.service,
                 Meal.business_date,
                 Meal.served_at,
@@ -99,12 +105,15 @@ def _void_targets(
                 Void.id,
             )
             .join(Station, Station.id == Meal.station_id)
+            .join(Child, Child.id == Meal.child_id)
             .outerjoin(Void, Void.meal_id == Meal.id)
             .where(cond, Meal.school_id == school_id)
         )
         for (
-            meal_id,
-            child_id,
+            key,
+            ref,
+            child_key,
+            child_ref,
             service,
             day,
             served_at,
@@ -114,9 +123,11 @@ def _void_targets(
             station,
             void_id,
         ) in rows:
-            targets[meal_id] = {
-                "id": meal_id,
-                "child_id": child_id,
+            targets[ref] = {
+                "id": key,
+                "ref": ref,
+                "child_id": child_key,
+                "child_ref": child_ref,
                 "service": service,
                 "business_date": day,
                 "served_at": served_at,
@@ -140,7 +151,7 @@ def _taken_references(session: Session, references: list[str]) -> set[str]:
 def _served_counts(
     session: Session, *, child_ids: list[str], days: set[date]
 ) -> dict[tuple[str, date, str], int]:
-    """Non-voided meals already stored per (child, day, service) of the batch."""
+    """Non-voided meals already stored per (child key, day, service) of the batch."""
     counts: dict[tuple[str, date, str], int] = defaultdict(int)
     if not child_ids or not days:
         return counts
@@ -161,16 +172,11 @@ def _served_counts(
     return counts
 
 
-def _child_families(
-    session: Session, *, child_ids: Collection[str], school_id: int | None
-) -> dict[str, str | None]:
-    """Family of each known child (of ``school_id`` when given)."""
+def _families_of(session: Session, *, child_ids: Collection[str]) -> dict[str, str | None]:
+    """Family key of each child key."""
     found: dict[str, str | None] = {}
     for cond in member_of(session, Child.id, child_ids):
-        stmt = select(Child.id, Child.family_id).where(cond)
-        if school_id is not None:
-            stmt = stmt.where(Child.school_id == school_id)
-        found.update(session.execute(stmt).all())
+        found.update(session.execute(select(Child.id, Child.family_id).where(cond)).all())
     return found
 
 
@@ -179,8 +185,9 @@ def ingest(
 ) -> list[ItemResult]:
     """Apply a station batch in order; one result per item (docs/sync-protocol.md).
 
-    Reads happen after the school's counter lock, so a concurrent retry of the same batch
-    waits and then sees every id as ``duplicate``.
+    Every id of the batch (child, meal, void) is the school's own: it is looked up in the
+    station's school only. Reads happen after the school's counter lock, so a concurrent
+    retry of the same batch waits and then sees every id as ``duplicate``.
     """
     now = now or datetime.now(UTC)
     received = now.isoformat(timespec="seconds")
@@ -188,46 +195,37 @@ def ingest(
     school = session.get_one(School, station.school_id)
     meals_in = [i for i in items if isinstance(i, MealIn)]
     voids_in = [i for i in items if isinstance(i, VoidIn)]
-    child_family = _child_families(
-        session, child_ids={m.child_id for m in meals_in}, school_id=school.id
-    )
-    targets = _void_targets(session, school_id=school.id, meal_ids=[v.meal_id for v in voids_in])
-    for target in targets.values():
-        child_family.setdefault(target["child_id"], None)
-    if targets:
-        child_family.update(
-            _child_families(
-                session, child_ids={t["child_id"] for t in targets.values()}, school_id=None
-            )
-        )
-    families = {f for f in child_family.values() if f}
+    children = children_by_ref(session, school_id=school.id, refs={m.child_id for m in meals_in})
+    family_of = {c.id: c.family_id for c in children.values()}
+    targets = _void_targets(session, school_id=school.id, meal_refs=[v.meal_id for v in voids_in])
+    # A transferred child's old meals: its family now, wherever the child is.
+    family_of.update(_families_of(session, child_ids={t["child_id"] for t in targets.values()}))
+    families = {f for f in family_of.values() if f}
     fam_schools = family_schools(session, family_ids=families)
     lock_schools(session, school_ids={school.id, *(s for v in fam_schools.values() for s in v)})
 
     # Under the lock: what earlier requests already applied.
-    done_meals = _existing_acks(session, Meal, [m.id for m in meals_in])
-    done_voids = _existing_acks(session, Void, [v.id for v in voids_in])
+    done_meals = _existing_acks(session, Meal, school_id=school.id, refs=[m.id for m in meals_in])
+    done_voids = _existing_acks(session, Void, school_id=school.id, refs=[v.id for v in voids_in])
     if targets:  # a void committed meanwhile by another request
-        targets = _void_targets(session, school_id=school.id, meal_ids=list(targets))
-    taken = _taken_references(
-        session,
-        [f"meal:{m.id}" for m in meals_in] + [f"void:{v.meal_id}" for v in voids_in],
-    )
+        targets = _void_targets(session, school_id=school.id, meal_refs=list(targets))
     counts = _served_counts(
         session,
-        child_ids=[m.child_id for m in meals_in if m.child_id in child_family],
+        child_ids=[c.id for c in children.values()],
         days={m.business_date for m in meals_in},
     )
     batch = _Batch(
         school=school,
         rules=MealRules.of(session, school=school, skew_limit=skew_limit),
         station=station,
-        child_family=child_family,
+        children=children,
+        family_of=family_of,
+        family_ref=family_refs(session, family_ids=families),
         done_meals=done_meals,
         done_voids=done_voids,
         targets=targets,
         counts=counts,
-        taken=taken,
+        taken=_taken_references(session, [f"void:{t['id']}" for t in targets.values()]),
         skew_limit=skew_limit,
         received=received,
     )
@@ -272,10 +270,12 @@ _COLUMNS: dict[type[Meal] | type[Void], list[str]] = {
 }
 
 
-def _ack_ref(charged: int, family_id: str | None, meal_id: str) -> tuple[str, str]:
-    if charged and family_id:
-        return ("balance", family_id)
-    return ("meal", meal_id)
+def _ack_ref(charged: int, family_ref: str | None, meal_ref: str) -> tuple[str, str]:
+    """The feed row whose seq acknowledges an item: the family's balance when money moved,
+    else the meal (feed keys are the school's own ids)."""
+    if charged and family_ref:
+        return ("balance", family_ref)
+    return ("meal", meal_ref)
 
 
 @dataclass
@@ -285,16 +285,18 @@ class _Batch:
     school: School
     rules: MealRules
     station: Station
-    child_family: dict[str, str | None]
-    done_meals: dict[str, int]  # id -> ack seq of meals applied by earlier requests
+    children: dict[str, Child]  # the school's children named by the batch, by their id
+    family_of: dict[str, str | None]  # child key -> family key
+    family_ref: dict[str, str]  # family key -> the school's id of the family
+    done_meals: dict[str, int]  # station id -> ack seq of meals applied by earlier requests
     done_voids: dict[str, int]
     targets: dict[str, dict[str, Any]]  # stored meals that voids of the batch refer to
-    counts: dict[tuple[str, date, str], int]
-    taken: set[str]  # ledger references already held (a legacy credit named ``meal:…``)
+    counts: dict[tuple[str, date, str], int]  # (child key, day, service) -> meals
+    taken: set[str]  # ledger references already held (a legacy credit named ``void:…``)
     skew_limit: datetime
     received: str
     buffer: ChangeBuffer = field(default_factory=ChangeBuffer)
-    new_meals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_meals: dict[str, dict[str, Any]] = field(default_factory=dict)  # by station id
     new_voids: dict[str, dict[str, Any]] = field(default_factory=dict)
     ledger: list[dict[str, Any]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # families whose balance moves
@@ -306,21 +308,22 @@ class _Batch:
         problem = self.rules.meal_problem(item)
         if problem is not None:
             return ItemResult(id=item.id, status="rejected", reason=problem), None
-        if item.child_id not in self.child_family:
+        child = self.children.get(item.child_id)
+        if child is None:
             return ItemResult(id=item.id, status="rejected", reason="unknown_child"), None
-        family_id = self.child_family[item.child_id]
-        if item.charged_cents and family_id and f"meal:{item.id}" in self.taken:
-            return ItemResult(id=item.id, status="rejected", reason="ledger_conflict"), None
-        key = (item.child_id, item.business_date, item.service)
+        family_id = self.family_of[child.id]
+        key = (child.id, item.business_date, item.service)
         duplicate_pass = self.counts[key] >= self.school.max_meals_per_service
         self.counts[key] += 1
         clock_skew = item.served_at > self.skew_limit
-        ack = _ack_ref(item.charged_cents, family_id, item.id)
+        ack = _ack_ref(item.charged_cents, self._ref(family_id), item.id)
         row: dict[str, Any] = {
-            "id": item.id,
+            "id": new_key(),
+            "ref": item.id,
             "school_id": self.school.id,
             "station_id": self.station.id,
-            "child_id": item.child_id,
+            "child_id": child.id,
+            "child_ref": child.ref,
             "card": item.card,
             "source": item.source,
             "service": item.service,
@@ -341,7 +344,7 @@ class _Batch:
             key=item.id,
             data=meal_data(row, station=self.station.name, voided=False),
         )
-        self._post(family_id, "meal_charge", -item.charged_cents, f"meal:{item.id}")
+        self._post(family_id, "meal_charge", -item.charged_cents, f"meal:{row['id']}")
         result = ItemResult(
             id=item.id, status="applied", duplicate_pass=duplicate_pass, clock_skew=clock_skew
         )
@@ -355,21 +358,23 @@ class _Batch:
         if target is None:
             return ItemResult(id=item.id, status="rejected", reason="unknown_meal"), None
         if target.get("voided") or any(
-            v["meal_id"] == item.meal_id for v in self.new_voids.values()
+            v["meal_id"] == target["id"] for v in self.new_voids.values()
         ):
             return ItemResult(id=item.id, status="rejected", reason="already_voided"), None
         if not self.rules.void_in_time(served_at=target["served_at"], voided_at=item.voided_at):
             return ItemResult(id=item.id, status="rejected", reason="undo_window_passed"), None
         refund = int(target["charged_cents"])
-        family_id = self.child_family.get(target["child_id"])
-        if refund and family_id and f"void:{item.meal_id}" in self.taken:
+        family_id = self.family_of.get(target["child_id"])
+        if refund and family_id and f"void:{target['id']}" in self.taken:
             return ItemResult(id=item.id, status="rejected", reason="ledger_conflict"), None
         target["voided"] = True
         self.counts[(target["child_id"], target["business_date"], target["service"])] -= 1
-        ack = _ack_ref(refund, family_id, item.meal_id)
+        ack = _ack_ref(refund, self._ref(family_id), item.meal_id)
         self.new_voids[item.id] = {
-            "id": item.id,
-            "meal_id": item.meal_id,
+            "id": new_key(),
+            "ref": item.id,
+            "school_id": self.school.id,
+            "meal_id": target["id"],
             "station_id": self.station.id,
             "voided_at": item.voided_at.isoformat(),
             "reason": item.reason,
@@ -383,8 +388,11 @@ class _Batch:
             key=item.meal_id,
             data=meal_data(target, station=target["station_name"], voided=True),
         )
-        self._post(family_id, "void_refund", refund, f"void:{item.meal_id}")
+        self._post(family_id, "void_refund", refund, f"void:{target['id']}")
         return ItemResult(id=item.id, status="applied"), ack
+
+    def _ref(self, family_id: str | None) -> str | None:
+        return self.family_ref[family_id] if family_id else None
 
     def _post(self, family_id: str | None, kind: str, amount_cents: int, reference: str) -> None:
         """Append a ledger entry for a family's charge or refund (none for 0 or no family)."""

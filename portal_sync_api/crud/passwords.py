@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.core.security import hash_token, new_token
 from portal_sync_api.crud.accounts import create_user
+from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.crud.schools import require_school
 from portal_sync_api.crud.web_sessions import (
     THROTTLED,
@@ -255,16 +256,20 @@ def create_login(
     family_id: str | None = None,
 ) -> User:
     """A user who can log in at once (the demo's logins, seeding): created for that role
-    and school or family, or the existing one of that address given this password."""
+    and school or family (``family_id``: the school's id of the family, in ``school_code``
+    when given), or the existing one of that address given this password."""
     email = check_email(email)
     check_password(password)
+    family_key = (
+        family_by_ref(session, ref=family_id, school_code=school_code).id if family_id else None
+    )
     user = login_user(session, email)
     if user is None:
-        create_user(session, role=role, email=email, school_code=school_code, family_id=family_id)
+        create_user(session, role=role, email=email, school_code=school_code, family_key=family_key)
         user = login_user(session, email)
         assert user is not None
     elif user.role != role or (
-        user.family_id != family_id
+        user.family_id != family_key
         if role == "parent"
         else user.school_id != require_school(session, code=school_code or "").id
     ):

@@ -14,7 +14,7 @@ from portal_sync_api.schemas import ConsumptionFigures, ConsumptionPublic, MealP
 
 
 def child_meals(session: Session, *, child_id: str, limit: int) -> list[MealPublic]:
-    """The child's last meals, newest first."""
+    """The last meals of the child of internal key ``child_id``, newest first."""
     rows = session.execute(
         select(Meal, Station.name, Void.id)
         .join(Station, Station.id == Meal.station_id)
@@ -25,7 +25,7 @@ def child_meals(session: Session, *, child_id: str, limit: int) -> list[MealPubl
     )
     return [
         MealPublic(
-            meal_id=meal.id,
+            meal_id=meal.ref,
             served_at=meal.served_at,
             business_date=meal.business_date,
             service=meal.service,

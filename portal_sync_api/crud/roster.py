@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,19 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, current_states, dump, lock_schools
-from portal_sync_api.models import Card, Child, Family, Reservation, School, table
+from portal_sync_api.crud.ledger import now_iso
+from portal_sync_api.crud.refs import children_by_ref, families_by_ref
+from portal_sync_api.errors import DataError
+from portal_sync_api.models import (
+    AuditEntry,
+    Card,
+    Child,
+    Family,
+    Reservation,
+    School,
+    new_key,
+    table,
+)
 
 CARD_STATUSES = ("active", "lost", "blocked")
 REGIMES = ("ticket", "forfait")
@@ -37,6 +50,8 @@ class RosterRow:
     family_id: str | None
     family_email: str | None
     photo: str | None
+    #: The file's line, for errors found against the database (0: not from a file).
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,9 +65,10 @@ class ReservationRow:
     cancelled: bool = False
 
 
-def child_data(child: Child) -> dict[str, Any]:
+def child_data(child: Child, *, family_ref: str | None) -> dict[str, Any]:
+    """Feed data of a child: the school's ids, never the internal keys."""
     return {
-        "id": child.id,
+        "id": child.ref,
         "last_name": child.last_name,
         "first_name": child.first_name,
         "class": child.class_name,
@@ -62,13 +78,13 @@ def child_data(child: Child) -> dict[str, Any]:
         "tariff": child.tariff,
         "diet": [d for d in child.diet.split("|") if d],
         "allergies": [a for a in child.allergies.split("|") if a],
-        "family_id": child.family_id,
+        "family_id": family_ref,
         "photo": child.photo,
     }
 
 
-def card_data(card: Card) -> dict[str, Any]:
-    return {"code": card.code, "child_id": card.child_id, "status": card.status}
+def card_data(card: Card, *, child_ref: str) -> dict[str, Any]:
+    return {"code": card.code, "child_id": child_ref, "status": card.status}
 
 
 def reservation_key(child_id: str, day: date, service: str) -> str:
@@ -82,17 +98,22 @@ def reservation_data(child_id: str, day: date, service: str, prepaid: bool) -> d
 def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]) -> int:
     """Create or update the school's children, cards and families; returns changed count.
 
-    Only rows whose feed data actually changed move to a new seq, so re-importing the same
-    file costs the stations nothing.
+    Ids are the school's own (docs/design.md §7): a line finds the child and the family of
+    *this* school with that id, or creates them; nothing of another school is read or
+    changed. A card already held by another child of the school is refused (see
+    :func:`card_conflicts`). Only rows whose feed data actually changed move to a new seq,
+    so re-importing the same file costs the stations nothing.
     """
     lock_schools(session, school_ids=[school.id])
+    problems = card_conflicts(session, school=school, rows=rows)
+    if problems:
+        line, field, problem = problems[0]
+        raise DataError(field, f"ligne {line}: {problem}" if line else problem)
     buffer = ChangeBuffer()
-    children: dict[str, Child] = {}
-    for cond in member_of(session, Child.id, [r.child_id for r in rows]):
-        children.update({c.id: c for c in session.execute(select(Child).where(cond)).scalars()})
-    families: dict[str, Family] = {}
-    for cond in member_of(session, Family.id, [r.family_id for r in rows if r.family_id]):
-        families.update({f.id: f for f in session.execute(select(Family).where(cond)).scalars()})
+    children = children_by_ref(session, school_id=school.id, refs=[r.child_id for r in rows])
+    families = families_by_ref(
+        session, school_id=school.id, refs=[r.family_id for r in rows if r.family_id]
+    )
     cards: dict[str, Card] = {}
     for cond in member_of(session, Card.code, [r.card_code for r in rows if r.card_code]):
         cards.update({c.code: c for c in session.execute(select(Card).where(cond)).scalars()})
@@ -100,7 +121,8 @@ def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]
         if row.family_id:
             family = families.get(row.family_id)
             if family is None:
-                family = families[row.family_id] = Family(id=row.family_id)
+                family = Family(id=new_key(), school_id=school.id, ref=row.family_id)
+                families[row.family_id] = family
                 session.add(family)
             if row.family_email:
                 family.email = row.family_email
@@ -111,9 +133,9 @@ def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]
     for row in rows:
         child = children.get(row.child_id)
         if child is None:
-            child = children[row.child_id] = Child(id=row.child_id, school_id=school.id)
+            child = Child(id=new_key(), school_id=school.id, ref=row.child_id)
+            children[row.child_id] = child
             session.add(child)
-        child.school_id = school.id
         child.last_name = row.last_name
         child.first_name = row.first_name
         child.class_name = row.class_name
@@ -123,22 +145,23 @@ def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]
         child.tariff = row.tariff
         child.diet = "|".join(row.diet)
         child.allergies = "|".join(row.allergies)
-        child.family_id = row.family_id
+        child.family_id = families[row.family_id].id if row.family_id else None
         child.photo = row.photo
-        text = dump(child_data(child))
-        if known_child.get(child.id) != text:
-            buffer.put_raw(school_id=school.id, kind="child", key=child.id, text=text)
+        text = dump(child_data(child, family_ref=row.family_id))
+        if known_child.get(child.ref) != text:
+            buffer.put_raw(school_id=school.id, kind="child", key=child.ref, text=text)
             changed += 1
     session.flush()  # children exist before their cards reference them
     for row in rows:
         if row.card_code:
             card = cards.get(row.card_code)
+            child = children[row.child_id]
             if card is None:
-                card = cards[row.card_code] = Card(code=row.card_code, child_id=row.child_id)
+                card = cards[row.card_code] = Card(code=row.card_code, child_id=child.id)
                 session.add(card)
-            card.child_id = row.child_id
+            card.child_id = child.id
             card.status = row.card_status
-            text = dump(card_data(card))
+            text = dump(card_data(card, child_ref=child.ref))
             if known_card.get(card.code) != text:
                 buffer.put_raw(school_id=school.id, kind="card", key=card.code, text=text)
                 changed += 1
@@ -147,17 +170,63 @@ def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]
     return changed
 
 
+def card_conflicts(
+    session: Session, *, school: School, rows: Sequence[RosterRow]
+) -> list[tuple[int, str, str]]:
+    """(line, field, problem) for each card the file gives to a child while another child
+    of the school holds it. A card moves only when the same file also gives its holder
+    another card (or none): a deliberate exchange, never a silent move by a typo."""
+    wanted = {r.card_code: r for r in rows if r.card_code}
+    if not wanted:
+        return []
+    holders: dict[str, str] = {}
+    for cond in member_of(session, Card.code, list(wanted)):
+        query = (
+            select(Card.code, Child.ref)
+            .join(Child, Child.id == Card.child_id)
+            .where(cond, Child.school_id == school.id)
+        )
+        holders.update({code: ref for code, ref in session.execute(query)})
+    new_card_of = {r.child_id: r.card_code for r in rows}
+    problems = []
+    for code, row in wanted.items():
+        holder = holders.get(code)
+        if holder is None or holder == row.child_id:
+            continue
+        if holder in new_card_of and new_card_of[holder] != code:
+            continue  # the file gives the holder another card (or none) in the same import
+        problems.append(
+            (
+                row.line,
+                "card_number",
+                f"carte {code} déjà attribuée à l'enfant {holder} (donnez-lui une autre "
+                "carte dans le même fichier pour la réattribuer)",
+            )
+        )
+    return sorted(problems)
+
+
 def import_reservations(session: Session, *, school: School, rows: Sequence[ReservationRow]) -> int:
     """Add, change or cancel reservations of the school's children; returns changed count.
 
-    Set-based: one read of the school's reservations, bulk writes, one feed flush.
+    ``child_id`` of the rows is the school's own id. Set-based: one read of the school's
+    reservations, bulk writes, one feed flush.
     """
     lock_schools(session, school_ids=[school.id])
+    keys = {
+        ref: child.id
+        for ref, child in children_by_ref(
+            session, school_id=school.id, refs={r.child_id for r in rows}
+        ).items()
+    }
+    unknown = sorted({r.child_id for r in rows} - keys.keys())
+    if unknown:
+        raise DataError("child_id", f"enfant inconnu dans l'école {school.code}: {unknown[0]}")
     existing: dict[tuple[str, date, str], tuple[int, bool]] = {}
     query = (
         select(
             Reservation.id,
-            Reservation.child_id,
+            Child.ref,
             Reservation.day,
             Reservation.service,
             Reservation.prepaid,
@@ -165,8 +234,8 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
         .join(Child, Child.id == Reservation.child_id)
         .where(Child.school_id == school.id)
     )
-    for rid, child_id, day, service, prepaid in session.execute(query):
-        existing[(child_id, day, service)] = (rid, bool(prepaid))
+    for rid, child_ref, day, service, prepaid in session.execute(query):
+        existing[(child_ref, day, service)] = (rid, bool(prepaid))
     buffer = ChangeBuffer()
     # Rows not in the database yet, by key: a later line of the same file may change or
     # cancel them before anything is written.
@@ -188,7 +257,7 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
             continue
         if found is None:
             inserts[key] = {
-                "child_id": row.child_id,
+                "child_id": keys[row.child_id],
                 "day": row.day,
                 "service": row.service,
                 "prepaid": row.prepaid,
@@ -226,3 +295,76 @@ def cancel_reservation(
     """Delete one reservation and publish ``data: null``; False when there was none."""
     row = ReservationRow(child_id=child_id, day=day, service=service, prepaid=False, cancelled=True)
     return import_reservations(session, school=school, rows=[row]) > 0
+
+
+def transfer_child(
+    session: Session,
+    *,
+    school: School,
+    child_id: str,
+    to: School,
+    new_id: str | None = None,
+    family_id: str | None = None,
+    actor: str = "cli",
+) -> Child:
+    """Move child ``child_id`` of ``school`` to school ``to`` (as ``new_id``, default the
+    same id): the explicit way a pupil changes school, never an import's side effect.
+
+    The child keeps its meals and their ledger entries (history stays where it was
+    served). Its cards (printed with the old school's prefix) and reservations go; the
+    old school's stations receive the child's, cards' and reservations' removal. The child
+    joins family ``family_id`` of the new school, or none until the new school's roster
+    names one. One audit entry records it.
+    """
+    lock_schools(session, school_ids=[school.id, to.id])
+    child = children_by_ref(session, school_id=school.id, refs=[child_id]).get(child_id)
+    if child is None:
+        raise DataError("child", f"enfant inconnu dans l'école {school.code}: {child_id}")
+    if to.id == school.id:
+        raise DataError("to", "l'enfant est déjà dans cette école")
+    target_id = new_id or child_id
+    if children_by_ref(session, school_id=to.id, refs=[target_id]):
+        raise DataError("as", f"l'école {to.code} a déjà un enfant {target_id}")
+    family = None
+    if family_id:
+        family = families_by_ref(session, school_id=to.id, refs=[family_id]).get(family_id)
+        if family is None:
+            raise DataError("family", f"famille inconnue dans l'école {to.code}: {family_id}")
+    buffer = ChangeBuffer()
+    buffer.put(school_id=school.id, kind="child", key=child.ref, data=None)
+    cards = session.execute(select(Card).where(Card.child_id == child.id)).scalars().all()
+    for card in cards:
+        buffer.put(school_id=school.id, kind="card", key=card.code, data=None)
+        session.delete(card)
+    booked = (
+        session.execute(select(Reservation).where(Reservation.child_id == child.id)).scalars().all()
+    )
+    for reservation in booked:
+        key = reservation_key(child.ref, reservation.day, reservation.service)
+        buffer.put(school_id=school.id, kind="reservation", key=key, data=None)
+        session.delete(reservation)
+    before = {"school": school.code, "child_id": child.ref, "cards": [c.code for c in cards]}
+    child.school_id = to.id
+    child.ref = target_id
+    child.family_id = family.id if family else None
+    session.flush()
+    buffer.put(
+        school_id=to.id,
+        kind="child",
+        key=child.ref,
+        data=child_data(child, family_ref=family.ref if family else None),
+    )
+    after = {"school": to.code, "child_id": target_id, "family_id": family_id}
+    for where in (school, to):
+        session.add(
+            AuditEntry(
+                at=now_iso(),
+                actor=actor,
+                action="child_transfer",
+                school_id=where.id,
+                subject=f"child {child_id} → {to.code} {target_id}",
+                detail=json.dumps({"before": before, "after": after}, ensure_ascii=False),
+            )
+        )
+    buffer.flush(session)
+    return child

@@ -18,7 +18,7 @@ from cantine_harness.portal import SeededSchool
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.logins import create_login
 from portal_sync_api.mail.models import OutboxMail
-from portal_sync_api.models import AccountRequest
+from portal_sync_api.models import AccountRequest, Child, Family
 
 INTENDANCE = "intendance@college1849.fr"
 INTENDANCE_PASSWORD = "intendance-1849-secret"
@@ -38,6 +38,18 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A sign-up request as the tests read it: ids are the school's own."""
+
+    id: int
+    child_id: str
+    family_id: str | None
+    email: str
+    status: str
+    decided_at: str | None
 
 
 @dataclass
@@ -85,11 +97,33 @@ class Web:
         data.update(fields)
         return self.post_form("/inscription", data)
 
-    def requests(self) -> list[AccountRequest]:
+    def requests(self) -> list[RequestRow]:
+        """Every sign-up request, oldest first, with the school's ids of child and family."""
         with session_scope(self.engine) as session:
-            return list(
-                session.execute(select(AccountRequest).order_by(AccountRequest.id)).scalars()
-            )
+            rows = session.execute(
+                select(AccountRequest, Child.ref, Family.ref)
+                .join(Child, Child.id == AccountRequest.child_id)
+                .outerjoin(Family, Family.id == AccountRequest.family_id)
+                .order_by(AccountRequest.id)
+            ).all()
+            return [
+                RequestRow(
+                    id=r.id,
+                    child_id=child,
+                    family_id=family,
+                    email=r.email,
+                    status=r.status,
+                    decided_at=r.decided_at,
+                )
+                for r, child, family in rows
+            ]
+
+    def family_ref(self, key: str | None) -> str | None:
+        """The school's id of the family of internal key ``key``."""
+        if key is None:
+            return None
+        with session_scope(self.engine) as session:
+            return session.get_one(Family, key).ref
 
     def mails(self, to: str | None = None) -> list[OutboxMail]:
         with session_scope(self.engine) as session:

@@ -15,6 +15,7 @@ import httpx
 from cantine_harness.portal import SEED_DAY, PortalProcess, SeededSchool
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.schools import require_school
 from station.core.config import StationConfig, load_config
 from station.engine import ServingLine
 from station.store import Store, ledger
@@ -78,13 +79,17 @@ def make_station(
     return Station(config, line)
 
 
-def credit(database_url: str, family_id: str, cents: int, reference: str) -> None:
-    """Credit ``cents`` to ``family_id`` in the portal's database (a payment ``reference``)."""
+def credit(
+    database_url: str, family_id: str, cents: int, reference: str, *, school: str = "1849"
+) -> None:
+    """Credit ``cents`` to family ``family_id`` of ``school`` in the portal's database (a
+    payment ``reference``)."""
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as session:
             add_credits(
                 session,
+                school=require_school(session, code=school),
                 credits=[CreditIn(family_id=family_id, amount_cents=cents, reference=reference)],
             )
     finally:

@@ -170,7 +170,10 @@ class WebPortal:
         """The SHA-256 of the child's stored photo, ``None`` when there is none."""
         with self.engine.connect() as conn:
             found = conn.execute(
-                text("SELECT sha256 FROM child_photos WHERE child_id = :child"),
+                text(
+                    "SELECT p.sha256 FROM child_photos p JOIN children c ON c.id = p.child_id"
+                    " WHERE c.ref = :child"
+                ),
                 {"child": child_id},
             ).scalar_one_or_none()
         return None if found is None else str(found)

@@ -28,5 +28,5 @@ def read_child_meals(
     if child is None:
         raise not_found("enfant", "child_id")
     return ChildMealsPublic(
-        child_id=child.id, meals=child_meals(session, child_id=child.id, limit=limit)
+        child_id=child.ref, meals=child_meals(session, child_id=child.id, limit=limit)
     )

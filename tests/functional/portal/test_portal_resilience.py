@@ -14,6 +14,7 @@ import pytest
 from cantine_harness.portal import PortalProcess, meal, running_portal, seed_school
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.schools import require_school
 
 
 @contextmanager
@@ -95,7 +96,9 @@ def test_reader_looping_on_cursor_during_concurrent_writes_misses_no_change(
             for r in range(rounds):
                 with session_scope(engine) as session:
                     add_credits(
-                        session, credits=[CreditIn(seeded.families[n % 3], 10, f"W{n}-{r}")]
+                        session,
+                        school=require_school(session, code="1849"),
+                        credits=[CreditIn(seeded.families[n % 3], 10, f"W{n}-{r}")],
                     )
         finally:
             engine.dispose()

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from cantine_harness.portal import SEED_DAY, SeededSchool, meal, seed_school, void
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.schools import require_school
 from portal_sync_api.errors import DataError, PortalError
 from portal_sync_api.imports import load_credits
 
@@ -147,6 +148,7 @@ def test_credit_reference_in_the_meal_namespace_is_refused_and_meal_push_still_a
         with pytest.raises(DataError) as refused, session_scope(engine) as session:
             add_credits(
                 session,
+                school=require_school(session, code="1849"),
                 credits=[
                     CreditIn(family_id=seeded.families[0], amount_cents=100, reference="meal:m1")
                 ],
@@ -159,10 +161,9 @@ def test_credit_reference_in_the_meal_namespace_is_refused_and_meal_push_still_a
     assert _balance(app_client, seeded) == 5000 - 415
 
 
-def test_meal_whose_ledger_reference_is_already_taken_is_rejected_alone(
-    app_client: TestClient, seeded: SeededSchool, portal_db: str
-) -> None:
-    # A database written before the reserved namespaces may already hold such a credit.
+def _legacy_credit(portal_db: str, family_ref: str, reference: str) -> None:
+    """A credit written before the reserved namespaces existed, straight into the ledger."""
+    from portal_sync_api.crud.refs import family_by_ref
     from portal_sync_api.models import LedgerEntry
 
     engine = make_engine(portal_db)
@@ -170,19 +171,46 @@ def test_meal_whose_ledger_reference_is_already_taken_is_rejected_alone(
         with session_scope(engine) as session:
             session.add(
                 LedgerEntry(
-                    family_id=seeded.families[0],
+                    family_id=family_by_ref(session, ref=family_ref, school_code="1849").id,
                     kind="credit",
                     amount_cents=100,
-                    reference="meal:m1",
+                    reference=reference,
                     at=datetime.now(UTC).isoformat(timespec="seconds"),
                 )
             )
     finally:
         engine.dispose()
+
+
+def test_a_legacy_credit_named_like_a_meal_never_blocks_that_meal(
+    app_client: TestClient, seeded: SeededSchool, portal_db: str
+) -> None:
+    # Meals' ledger references name the meal's internal key, never the station's id.
+    _legacy_credit(portal_db, seeded.families[0], "meal:m1")
     before = _balance(app_client, seeded)
-    items = [meal("m1", seeded.children[0]), meal("m2", seeded.children[2])]
-    results = _push(app_client, seeded, items)
-    assert results[0] == {"id": "m1", "status": "rejected", "reason": "ledger_conflict"}
+    results = _push(app_client, seeded, [meal("m1", seeded.children[0])])
+    assert results[0]["status"] == "applied"
+    assert _balance(app_client, seeded) == before - 415
+
+
+def test_void_whose_ledger_reference_is_already_taken_is_rejected_alone(
+    app_client: TestClient, seeded: SeededSchool, portal_db: str
+) -> None:
+    from sqlalchemy import select
+
+    from portal_sync_api.models import Meal
+
+    assert _push(app_client, seeded, [meal("m1", seeded.children[0])])[0]["status"] == "applied"
+    engine = make_engine(portal_db)
+    try:
+        with session_scope(engine) as session:
+            key = session.execute(select(Meal.id).where(Meal.ref == "m1")).scalar_one()
+    finally:
+        engine.dispose()
+    _legacy_credit(portal_db, seeded.families[0], f"void:{key}")
+    before = _balance(app_client, seeded)
+    results = _push(app_client, seeded, [void("v1", "m1"), meal("m2", seeded.children[2])])
+    assert results[0] == {"id": "v1", "status": "rejected", "reason": "ledger_conflict"}
     assert results[1]["status"] == "applied"
     assert _balance(app_client, seeded) == before
 

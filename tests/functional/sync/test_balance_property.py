@@ -46,12 +46,12 @@ OPS = st.one_of(
 
 
 def truth(portal: PortalProcess) -> dict[str, int | None]:
-    """Meal and void ids the portal applied, with the change seq it acknowledged."""
+    """Meal and void ids (the stations') the portal applied, with the seq it acknowledged."""
     engine = make_engine(portal.database_url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT id, ack_seq FROM meals UNION ALL SELECT id, ack_seq FROM voids")
+                text("SELECT ref, ack_seq FROM meals UNION ALL SELECT ref, ack_seq FROM voids")
             ).all()
     finally:
         engine.dispose()

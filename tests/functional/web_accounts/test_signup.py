@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cantine_harness.portal import seed_school
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.logins import NO_MATCH, THROTTLED
-from portal_sync_api.models import User
+from portal_sync_api.models import Family, User
 from tests.support.account_pages import (
     INTENDANCE,
     INTENDANCE_PASSWORD,
@@ -82,7 +82,7 @@ def test_validation_queues_the_mail_with_a_single_use_password_link(web: Web) ->
     assert f"http://127.0.0.1:8000{link}" in mail.body_text
     with session_scope(web.engine) as session:
         user = session.execute(select(User).where(User.email == "parent@example.fr")).scalar_one()
-        assert (user.role, user.family_id, user.password_hash) == (
+        assert (user.role, web.family_ref(user.family_id), user.password_hash) == (
             "parent",
             web.school.families[0],
             None,
@@ -158,7 +158,10 @@ def test_two_parents_of_one_family_each_get_their_own_login(web: Web) -> None:
     parent_with_password(web, "papa@example.fr")
     with session_scope(web.engine) as session:
         users = session.execute(
-            select(User).where(User.family_id == web.school.families[0]).order_by(User.email)
+            select(User)
+            .join(Family, Family.id == User.family_id)
+            .where(Family.ref == web.school.families[0])
+            .order_by(User.email)
         ).scalars()
         assert [u.email for u in users] == ["maman@example.fr", "papa@example.fr"]
     for email in ("maman@example.fr", "papa@example.fr"):

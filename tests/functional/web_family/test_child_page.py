@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.family_tables import ChangeRequest
 from portal_sync_api.mail.models import OutboxMail
-from portal_sync_api.models import AccountRequest, Card, School, User
+from portal_sync_api.models import AccountRequest, Card, Child, School, User
 from tests.support.family_pages import INTENDANCE, OTHER_INTENDANCE, PARENT, Family
 
 
@@ -20,6 +20,12 @@ def _requests(family: Family) -> list[ChangeRequest]:
         rows = list(session.execute(select(ChangeRequest)).scalars())
         session.expunge_all()
         return rows
+
+
+def _ref(family: Family, child_key: str) -> str:
+    """The school's id of the child of internal key ``child_key``."""
+    with session_scope(family.engine) as session:
+        return session.get_one(Child, child_key).ref
 
 
 def _mails(family: Family) -> list[OutboxMail]:
@@ -48,7 +54,11 @@ def test_signalled_change_is_stored_and_mailed_to_the_schools_intendance(family:
     assert answer.status_code == 303
     assert "transmis à l'intendance" in html.unescape(family.parent.client.get(page).text)
     [stored] = _requests(family)
-    assert (stored.child_id, stored.email, stored.message) == (family.herve, PARENT, message)
+    assert (_ref(family, stored.child_id), stored.email, stored.message) == (
+        family.herve,
+        PARENT,
+        message,
+    )
     mails = [m for m in _mails(family) if m.template == "child_change_request"]
     # Every intendance user of school 1849 (the seeded API user and the login), nobody else.
     with session_scope(family.engine) as session:
@@ -99,10 +109,12 @@ def test_add_child_creates_a_pending_request_for_the_logged_in_parent(family: Fa
     assert answer.status_code == 303 and answer.headers["location"] == "/famille"
     with session_scope(family.engine) as session:
         requests = session.execute(
-            select(AccountRequest).where(AccountRequest.status == "pending")
-        ).scalars()
+            select(AccountRequest.email, Child.ref)
+            .join(Child, Child.id == AccountRequest.child_id)
+            .where(AccountRequest.status == "pending")
+        ).all()
         # School 1850 has a namesake with the same card suffix: its intendance decides too.
-        assert {(r.email, r.child_id) for r in requests} == {
+        assert {(email, child) for email, child in requests} == {
             (PARENT, family.school.children[4]),
             (PARENT, family.other_school.children[4]),
         }
@@ -130,7 +142,11 @@ def test_adding_a_child_already_in_the_family_says_so_and_leaves_no_request(
     # request for her stays, for her school's intendance; none is kept for our Léa.
     answer = family.parent.post(page, fields, page=page)
     assert answer.status_code == 303
-    pending = select(AccountRequest.child_id).where(AccountRequest.status == "pending")
+    pending = (
+        select(Child.ref)
+        .join(AccountRequest, AccountRequest.child_id == Child.id)
+        .where(AccountRequest.status == "pending")
+    )
     with session_scope(family.engine) as session:
         assert list(session.execute(pending).scalars()) == [family.other_school.children[1]]
         session.execute(delete(AccountRequest))

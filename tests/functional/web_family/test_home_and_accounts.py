@@ -13,6 +13,7 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.accounts import Principal
 from portal_sync_api.crud.family_view import family_accounts, ledger_lines
 from portal_sync_api.crud.ledger import CreditIn, add_credits
+from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.crud.roster import ReservationRow, import_reservations
 from portal_sync_api.crud.schools import require_school
 from portal_sync_api.web.format import euros
@@ -94,8 +95,12 @@ def test_ledger_running_balance_adds_up_to_the_balance_newest_first(family: Fami
     )
     _push(family, void("v-1", "m-1"), meal("m-3", family.herve, day=date(2025, 11, 25)))
     with session_scope(family.engine) as session:
-        add_credits(session, credits=[CreditIn("F18491", -120, "ADJ-1", "adjustment")])
-        lines = ledger_lines(session, family_id="F18491")
+        school = require_school(session, code="1849")
+        add_credits(
+            session, school=school, credits=[CreditIn("F18491", -120, "ADJ-1", "adjustment")]
+        )
+        key = family_by_ref(session, ref="F18491", school_code="1849").id
+        lines = ledger_lines(session, family_id=key)
     assert [line.label for line in lines] == [
         "Ajustement",
         "Repas",
@@ -134,9 +139,10 @@ def test_estimated_balance_subtracts_meals_booked_from_today_not_prepaid_nor_eat
             ],
         )
     _push(family, meal("m-1", family.herve))  # today's booked lunch, already eaten
-    parent = Principal(kind="parent", school_id=None, family_id="F18491")
     with session_scope(family.engine) as session:
-        view = family_accounts(session, parent, family_id="F18491", today=day)
+        key = family_by_ref(session, ref="F18491", school_code="1849").id
+        parent = Principal(kind="parent", school_id=None, family_id=key)
+        view = family_accounts(session, parent, family_id=key, today=day)
     assert view is not None
     assert [(b.child_first_name, b.day, b.price_cents) for b in view.booked] == [
         ("Hervé", day + timedelta(days=1), 415)
@@ -167,10 +173,15 @@ def test_accounts_page_shows_estimated_balance_minimum_and_a_disabled_payment(
     assert "paiement en ligne sera bientôt disponible" in page
 
 
+FAMILIES = ("F18491", "F18492")
+
+
 def test_parent_of_another_family_cannot_reach_the_first_familys_accounts(family: Family) -> None:
-    neighbour = Principal(kind="parent", school_id=None, family_id="F18492")
     with session_scope(family.engine) as session:
-        assert family_accounts(session, neighbour, family_id="F18491") is None
+        mine, theirs = (family_by_ref(session, ref=f, school_code="1849").id for f in FAMILIES)
+        neighbour = Principal(kind="parent", school_id=None, family_id=theirs)
+        assert family_accounts(session, neighbour, family_id=theirs) is not None
+        assert family_accounts(session, neighbour, family_id=mine) is None
     # The neighbour's own page shows only their own money.
     page = family.neighbour.client.get("/famille/comptes").text
     assert f"Solde actuel du compte : <strong>{euros(500)}</strong>" in page

@@ -12,10 +12,13 @@ import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.photos import MAX_PHOTO_BYTES, PhotoRefused, reencode
+from portal_sync_api.crud.schools import require_school
+from portal_sync_api.models import Child
 from tests.support.family_pages import PARENT, Family
 
 ORIENTATION, MAKE, DATETIME = 0x0112, 0x010F, 0x0132
@@ -64,9 +67,17 @@ def _upload(
     )
 
 
+def _school_id(session: Session, code: str) -> int:
+    return require_school(session, code=code).id
+
+
 def _stored(family: Family) -> ChildPhoto | None:
     with session_scope(family.engine) as session:
-        photo = session.get(ChildPhoto, family.herve)
+        photo = session.execute(
+            select(ChildPhoto)
+            .join(Child, Child.id == ChildPhoto.child_id)
+            .where(Child.ref == family.herve, Child.school_id == _school_id(session, "1849"))
+        ).scalar_one_or_none()
         if photo is not None:
             session.expunge(photo)
         return photo

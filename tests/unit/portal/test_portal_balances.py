@@ -16,6 +16,8 @@ from cantine_harness.portal import POSTGRES_ENV, meal, postgres_throwaway, seed_
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits, balances, running_balances
 from portal_sync_api.crud.meals import ingest, parse_item
+from portal_sync_api.crud.refs import family_by_ref
+from portal_sync_api.crud.schools import require_school
 from portal_sync_api.migrate import upgrade
 from portal_sync_api.models import Family, FamilyBalance, LedgerEntry, Station
 
@@ -24,15 +26,15 @@ NOW = datetime(2025, 11, 24, 13, 0, tzinfo=UTC)
 
 def _all_consistent(engine: Engine) -> dict[str, int]:
     with session_scope(engine) as session:
-        families = list(session.execute(select(Family.id)).scalars())
-        summed = balances(session, family_ids=families)
-        running = running_balances(session, family_ids=families)
+        ref_of = dict(session.execute(select(Family.id, Family.ref)).all())
+        summed = balances(session, family_ids=list(ref_of))
+        running = running_balances(session, family_ids=list(ref_of))
         stored = dict(
             session.execute(select(FamilyBalance.family_id, FamilyBalance.balance_cents)).all()
         )
     assert running == summed
     assert stored == {f: v for f, v in summed.items() if f in stored}
-    return summed
+    return {ref_of[key]: total for key, total in summed.items()}
 
 
 def test_running_balance_follows_meals_voids_and_credits(portal_db: str, engine: Engine) -> None:
@@ -51,6 +53,7 @@ def test_running_balance_follows_meals_voids_and_credits(portal_db: str, engine:
     with session_scope(engine) as session:
         add_credits(
             session,
+            school=require_school(session, code="1849"),
             credits=[CreditIn(family_id=seed.families[2], amount_cents=1234, reference="R-1")],
         )
     after = _all_consistent(engine)
@@ -64,11 +67,13 @@ def test_direct_ledger_inserts_and_rollbacks_keep_running_balances_exact(
 ) -> None:
     seed = seed_school(portal_db)
     fam = seed.families[1]
+    with session_scope(engine) as session:
+        key = family_by_ref(session, ref=fam, school_code="1849").id
     with engine.begin() as conn:  # a writer that bypasses the crud functions
         conn.execute(
             insert(LedgerEntry),
             [
-                {"family_id": fam, "kind": "adjustment", "amount_cents": n, "reference": f"x{n}"}
+                {"family_id": key, "kind": "adjustment", "amount_cents": n, "reference": f"x{n}"}
                 | {"at": "2025-11-24T00:00:00+00:00"}
                 for n in (7, -3, 100)
             ],
@@ -76,7 +81,7 @@ def test_direct_ledger_inserts_and_rollbacks_keep_running_balances_exact(
     with pytest.raises(RuntimeError), engine.begin() as conn:
         conn.execute(
             insert(LedgerEntry).values(
-                family_id=fam, kind="adjustment", amount_cents=5, reference="gone", at="x"
+                family_id=key, kind="adjustment", amount_cents=5, reference="gone", at="x"
             )
         )
         raise RuntimeError("rolled back")
@@ -118,9 +123,11 @@ def test_migration_0002_backfills_from_the_ledger_and_downgrades(postgres: bool)
                     conn.execute(select(FamilyBalance.family_id, FamilyBalance.balance_cents)).all()
                 )
             assert rows == {"F1": 85, "F2": 90}
-            with session_scope(engine) as session:
-                add_credits(
-                    session, credits=[CreditIn(family_id="F3", amount_cents=1, reference="d")]
+            with engine.begin() as conn:  # families of no school: written directly
+                conn.execute(
+                    insert(LedgerEntry).values(
+                        family_id="F3", kind="credit", amount_cents=1, reference="d", at="x"
+                    )
                 )
             _all_consistent(engine)
             from alembic import command

@@ -14,9 +14,9 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud import changes as feed
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.roster import ReservationRow, cancel_reservation, import_reservations
-from portal_sync_api.crud.schools import get_school, parse_setting, set_school
+from portal_sync_api.crud.schools import get_school, parse_setting, require_school, set_school
 from portal_sync_api.errors import DataError
-from portal_sync_api.models import Change, LedgerEntry, Reservation
+from portal_sync_api.models import Change, Child, Family, LedgerEntry, Reservation
 
 
 def _feed(engine: Engine, code: str = "1849") -> dict[tuple[str, str], tuple[int, object]]:
@@ -105,14 +105,18 @@ def test_credit_with_known_reference_is_not_counted_twice(portal_db: str, engine
     seed = seed_school(portal_db, tokens=False)
     credit = CreditIn(family_id=seed.families[2], amount_cents=1200, reference="VIR-77")
     with session_scope(engine) as session:
-        assert add_credits(session, credits=[credit]) == 1
+        assert (
+            add_credits(session, school=require_school(session, code="1849"), credits=[credit]) == 1
+        )
     first_seq, _ = _feed(engine)[("balance", seed.families[2])]
     with session_scope(engine) as session:
-        assert add_credits(session, credits=[credit]) == 0
+        assert (
+            add_credits(session, school=require_school(session, code="1849"), credits=[credit]) == 0
+        )
         total = session.execute(
-            select(func.sum(LedgerEntry.amount_cents)).where(
-                LedgerEntry.family_id == seed.families[2]
-            )
+            select(func.sum(LedgerEntry.amount_cents))
+            .join(Family, Family.id == LedgerEntry.family_id)
+            .where(Family.ref == seed.families[2])
         ).scalar_one()
     seq, data = _feed(engine)[("balance", seed.families[2])]
     assert total == 1200 and seq == first_seq
@@ -123,7 +127,11 @@ def test_balance_row_equals_ledger_sum_after_each_credit(portal_db: str, engine:
     seed = seed_school(portal_db, tokens=False)
     for n, amount in enumerate((300, 700, 50)):
         with session_scope(engine) as session:
-            add_credits(session, credits=[CreditIn(seed.families[1], amount, f"R{n}")])
+            add_credits(
+                session,
+                school=require_school(session, code="1849"),
+                credits=[CreditIn(seed.families[1], amount, f"R{n}")],
+            )
     _, data = _feed(engine)[("balance", seed.families[1])]
     assert data == {"family_id": seed.families[1], "balance_cents": 500 + 300 + 700 + 50}
 
@@ -206,7 +214,11 @@ def test_reservation_added_then_changed_or_cancelled_in_one_file_ends_as_its_las
     with session_scope(engine) as session:
         stored = {
             (r.day, r.prepaid)
-            for r in session.scalars(select(Reservation).where(Reservation.child_id == child))
+            for r in session.scalars(
+                select(Reservation)
+                .join(Child, Child.id == Reservation.child_id)
+                .where(Child.ref == child)
+            )
         }
     assert stored == {(kept, True)}
     feed_now = _feed(engine)

@@ -47,13 +47,13 @@ def test_roster_with_bom_and_semicolons_creates_children_cards_and_lists(
     with session_scope(engine) as session:
         assert load_roster(session, path) == 2
     with session_scope(engine) as session:
-        child = session.get_one(Child, "C1")
+        child = session.execute(select(Child).where(Child.ref == "C1")).scalar_one()
         assert (child.first_name, child.diet, child.forfait_days) == (
             "Hervé",
             "sans_porc|vegetarien",
             "1245",
         )
-        assert session.get_one(Card, "1849-01234").child_id == "C1"
+        assert session.get_one(Card, "1849-01234").child_id == child.id
 
 
 def test_roster_with_commas_is_accepted(engine: Engine, tmp_path: Path) -> None:

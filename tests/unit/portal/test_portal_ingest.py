@@ -10,6 +10,7 @@ from cantine_harness.portal import meal, seed_school, void
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.meals import ingest, parse_item
+from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.models import Change, LedgerEntry, Meal, Station
 from portal_sync_api.schemas import ItemResult
 
@@ -25,7 +26,8 @@ def _push(engine: Engine, items: list[dict[str, object]]) -> list[ItemResult]:
 
 def _balance(engine: Engine, family: str) -> int:
     with session_scope(engine) as session:
-        return balances(session, family_ids=[family])[family]
+        key = family_by_ref(session, ref=family, school_code=None).id
+        return balances(session, family_ids=[key])[key]
 
 
 def test_same_batch_twice_debits_once_and_answers_duplicate_with_same_seq(
