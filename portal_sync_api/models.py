@@ -55,6 +55,18 @@ class School(Base):
     max_manual_serves_per_child_per_month: Mapped[int] = mapped_column(Integer, default=3)
     max_overrides_per_child_per_month: Mapped[int] = mapped_column(Integer, default=3)
     allergy_ack_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Booking by parents (docs/design.md §8): portal-side settings, not sent to stations.
+    #: ``pay_at_line`` (the station charges the meal) or ``prepaid`` (debited at booking).
+    booking_mode: Mapped[str] = mapped_column(String(16), default="pay_at_line")
+    #: A cutoff form of ``portal_sync_api/core/calendar.py`` (``hours_before=48``…).
+    booking_cutoff: Mapped[str] = mapped_column(String(32), default="hours_before=48")
+    #: The cutoff for cancelling; ``None``: the booking cutoff.
+    cancel_cutoff: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    min_topup_cents: Mapped[int] = mapped_column(Integer, default=1000)
+    #: ISO weekdays never booked, ``"3,6,7"`` (Wednesday, Saturday, Sunday).
+    closed_weekdays: Mapped[str] = mapped_column(String(16), default="3,6,7")
+    #: French school-holiday zone ``A``, ``B`` or ``C``; ``None``: no school holidays known.
+    holiday_zone: Mapped[str | None] = mapped_column(String(1), nullable=True)
 
 
 class SchoolCounter(Base):
@@ -96,6 +108,18 @@ class Tariff(Base):
 def new_key() -> str:
     """A fresh internal key for a child, family, meal or void (see :class:`Child`)."""
     return uuid.uuid4().hex
+
+
+class Closure(Base):
+    """A day the school's restaurant is closed (strike, trip, exams), with its reason."""
+
+    __tablename__ = "school_closures"
+    __table_args__ = (Index("ix_school_closures_school_day", "school_id", "day", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
 
 
 class Family(Base):
@@ -171,6 +195,15 @@ class Reservation(Base):
     day: Mapped[date] = mapped_column(Date)
     service: Mapped[str] = mapped_column(String(32))
     prepaid: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set when booked on the portal (by a parent or the intendance); ``None`` for a line
+    #: of the school's file. A prepaid booking's ledger entries are ``booking:<ref>`` and
+    #: ``refund:<ref>``, so each booking is debited and refunded at most once.
+    booking_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    booked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    booked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: What a prepaid booking took from the wallet (refunded as it was, whatever the
+    #: tariff says later).
+    debit_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LedgerEntry(Base):
