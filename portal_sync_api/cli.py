@@ -275,7 +275,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
                 code: (parse_window(window) if window else None)
                 for code, window in _pairs(args.service, "--service", parser).items()
             }
-            settings: dict[str, str | int] = dict(_pairs(args.setting, "--setting", parser))
+            settings: dict[str, str | int | bool | None] = dict(
+                _pairs(args.setting, "--setting", parser)
+            )
             with session_scope(engine) as session:
                 set_school(
                     session,

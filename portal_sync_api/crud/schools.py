@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal_sync_api.core.calendar import HOLIDAY_ZONES, Cutoff, parse_weekdays
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import School, SchoolCounter, Service, Tariff
@@ -27,6 +28,16 @@ SETTING_DEFAULTS: dict[str, str | int | bool] = {
     # Staff press F8 after an allergy / PAI verdict before the next pass is served.
     "allergy_ack_required": False,
 }
+#: Portal-side settings of parents' bookings (docs/design.md §8), not sent to stations.
+BOOKING_SETTING_DEFAULTS: dict[str, str | int | None] = {
+    "booking_mode": "pay_at_line",
+    "booking_cutoff": "hours_before=48",
+    "cancel_cutoff": None,
+    "min_topup_cents": 1000,
+    "closed_weekdays": "3,6,7",
+    "holiday_zone": None,
+}
+BOOKING_MODES = ("pay_at_line", "prepaid")
 _TRUE = ("1", "true", "oui", "vrai", "yes")
 _FALSE = ("0", "false", "non", "faux", "no")
 UNRESERVED_POLICIES = ("refuse", "allow", "surcharge")
@@ -61,12 +72,41 @@ def require_school(session: Session, *, code: str) -> School:
     return school
 
 
-def parse_setting(key: str, value: str) -> str | int | bool:
+def parse_booking_setting(key: str, value: str) -> str | int | None:
+    """Validate one booking setting; raises :class:`DataError` naming the key."""
+    text = value.strip()
+    if key == "booking_mode":
+        if text not in BOOKING_MODES:
+            raise DataError(key, f"doit être {' | '.join(BOOKING_MODES)}")
+        return text
+    if key == "min_topup_cents":
+        if not text.isdigit() or int(text) < 1:
+            raise DataError(key, f"nombre entier ≥ 1 attendu, reçu {value!r}")
+        return int(text)
+    if key == "holiday_zone":
+        if text.upper() in ("", "AUCUNE", "NONE"):
+            return None
+        if text.upper() not in HOLIDAY_ZONES:
+            raise DataError(key, f"doit être {' | '.join(HOLIDAY_ZONES)}")
+        return text.upper()
+    try:
+        if key == "closed_weekdays":
+            return ",".join(str(d) for d in sorted(parse_weekdays(text)))
+        if key == "cancel_cutoff" and text.lower() in ("", "booking_cutoff"):
+            return None
+        Cutoff.parse(text)
+    except ValueError as exc:
+        raise DataError(key, str(exc)) from None
+    return text
+
+
+def parse_setting(key: str, value: str) -> str | int | bool | None:
     """Validate one ``--setting KEY=VALUE``; raises :class:`DataError` naming the key."""
+    if key in BOOKING_SETTING_DEFAULTS:
+        return parse_booking_setting(key, value)
     if key not in SETTING_DEFAULTS:
-        raise DataError(
-            "setting", f"réglage inconnu: {key} (connus: {', '.join(SETTING_DEFAULTS)})"
-        )
+        known = [*SETTING_DEFAULTS, *BOOKING_SETTING_DEFAULTS]
+        raise DataError("setting", f"réglage inconnu: {key} (connus: {', '.join(known)})")
     if key == "unreserved_policy":
         if value not in UNRESERVED_POLICIES:
             raise DataError(key, f"doit être {' | '.join(UNRESERVED_POLICIES)}")
@@ -102,7 +142,7 @@ def set_school(
     name: str | None = None,
     timezone: str | None = None,
     services: dict[str, tuple[str, str] | None] | None = None,
-    settings: dict[str, str | int | bool] | None = None,
+    settings: dict[str, str | int | bool | None] | None = None,
 ) -> School:
     """Create school ``code`` or change it; emits school, settings and service changes.
 
@@ -118,7 +158,7 @@ def set_school(
     school = get_school(session, code=code)
     if school is None:
         school = School(code=code, name=name or code, timezone=timezone or "Europe/Paris")
-        for key, default in SETTING_DEFAULTS.items():
+        for key, default in {**SETTING_DEFAULTS, **BOOKING_SETTING_DEFAULTS}.items():
             setattr(school, key, default)
         session.add(school)
         session.flush()
