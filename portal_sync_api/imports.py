@@ -381,7 +381,9 @@ def load_credits(session: Session, path: Path, school_code: str | None = None) -
         )
         reference = _text(row, "reference", max_len=128)
         if reference.startswith(RESERVED_PREFIXES):
-            raise RowProblem("reference", f"{reference}: préfixes meal: et void: réservés")
+            raise RowProblem(
+                "reference", f"{reference}: préfixes meal:, void:, booking:, refund: réservés"
+            )
         if reference in seen:
             raise RowProblem("reference", f"{reference} apparaît deux fois")
         seen.add(reference)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -222,3 +222,63 @@ class ErrorPublic(BaseModel):
     detail: str
     field: str | None = None
     errors: list[dict[str, Any]] | None = None
+    #: A refusal's code where the contract names one (``cutoff_passed``,
+    #: ``insufficient_balance``), with the cutoff that passed.
+    error: str | None = None
+    cutoff_at: datetime | None = None
+
+
+class ReservationSlotPublic(BaseModel):
+    """One day and service of a child's calendar."""
+
+    date: date
+    service: str
+    reserved: bool
+    prepaid: bool
+    bookable: bool
+    """Whether the caller may still book it (or, when reserved, cancel it) now."""
+    cutoff_at: datetime | None
+    reason: str | None
+    """Why it cannot be booked, in French (« férié (Noël) », « date limite dépassée … »)."""
+    price_cents: int | None
+
+
+class ReservationsPublic(BaseModel):
+    child_id: str
+    reservations: list[ReservationSlotPublic]
+
+
+class BookingPublic(BaseModel):
+    """The state of one meal after ``PUT`` (book) or ``DELETE`` (cancel)."""
+
+    child_id: str
+    date: date
+    service: str
+    reserved: bool
+    prepaid: bool
+    changed: bool
+    """False when it already was so (a retry, a double click): nothing was done."""
+
+
+class ForecastClass(BaseModel):
+    booked: int
+    expected: float
+
+
+class ForecastDay(BaseModel):
+    date: date
+    service: str
+    booked: int
+    expected: float
+    """Booked × (1 − the usual no-show rate) + the usual unreserved passes."""
+    served: int | None
+    """Meals actually served (days already past), beside what was expected."""
+    classes: dict[str, ForecastClass]
+
+
+class ForecastPublic(BaseModel):
+    school: str
+    no_show_rate: float
+    """The school's no-show rate over the weeks observed (children without history)."""
+    weeks_observed: int
+    days: list[ForecastDay]

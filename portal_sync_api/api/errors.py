@@ -29,12 +29,14 @@ class ApiError(Exception):
         *,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
         self.field = field
         self.headers = headers
+        self.extra = extra or {}
 
 
 def not_found(what: str, field: str) -> ApiError:
@@ -59,8 +61,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _body(detail: str, field: str | None, errors: list[dict[str, Any]] | None = None) -> Any:
-    return ErrorPublic(detail=detail, field=field, errors=errors).model_dump(exclude_none=True)
+def _body(
+    detail: str,
+    field: str | None,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Any:
+    error = ErrorPublic(detail=detail, field=field, errors=errors, **(extra or {}))
+    return error.model_dump(mode="json", exclude_none=True)
 
 
 def install(app: FastAPI) -> None:
@@ -69,7 +77,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            _body(exc.detail, exc.field), status_code=exc.status_code, headers=exc.headers
+            _body(exc.detail, exc.field, extra=exc.extra),
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

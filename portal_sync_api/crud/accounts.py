@@ -155,6 +155,9 @@ class Principal:
     school_id: int | None
     family_id: str | None
     station: Station | None = None
+    #: The user behind a user principal (who the audit log names).
+    user_id: int | None = None
+    email: str | None = None
 
 
 def principal_for(session: Session, *, token: str) -> Principal | None:
@@ -176,7 +179,13 @@ def principal_for(session: Session, *, token: str) -> Principal | None:
     ).scalar_one_or_none()
     if user is None or _expired(user.token_expires_at):
         return None
-    return Principal(kind=user.role, school_id=user.school_id, family_id=user.family_id)
+    return Principal(
+        kind=user.role,
+        school_id=user.school_id,
+        family_id=user.family_id,
+        user_id=user.id,
+        email=user.email,
+    )
 
 
 def _expired(expires_at: str | None) -> bool:

@@ -19,9 +19,10 @@ from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, Me
 LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
 
 
-#: Ledger references written by meal pushes (``meal:<id>``, ``void:<meal id>``); a payment
-#: reference may not start with them, so that no credit ever blocks a meal's charge.
-RESERVED_PREFIXES = ("meal:", "void:")
+#: Ledger references written by meal pushes (``meal:<key>``, ``void:<meal key>``) and by
+#: prepaid bookings (``booking:<ref>``, ``refund:<ref>``); a payment reference may not
+#: start with them, so that no credit ever blocks a meal's charge or a booking.
+RESERVED_PREFIXES = ("meal:", "void:", "booking:", "refund:")
 
 
 def now_iso() -> str:
@@ -139,8 +140,8 @@ def add_credits(session: Session, *, school: School, credits: Sequence[CreditIn]
         if credit.reference.startswith(RESERVED_PREFIXES):
             raise DataError(
                 "reference",
-                f"référence {credit.reference}: les préfixes meal: et void: sont réservés "
-                "aux repas et annulations",
+                f"référence {credit.reference}: les préfixes meal:, void:, booking: et refund: "
+                "sont réservés aux repas et aux réservations",
             )
     credits = [replace(c, family_id=found[c.family_id]) for c in credits]
     family_ids = {c.family_id for c in credits}

@@ -63,7 +63,13 @@ class Person:
     @property
     def principal(self) -> Principal:
         """The ``crud.accounts`` principal of this person."""
-        return Principal(kind=self.role, school_id=self.school_id, family_id=self.family_id)
+        return Principal(
+            kind=self.role,
+            school_id=self.school_id,
+            family_id=self.family_id,
+            user_id=self.user_id,
+            email=self.email,
+        )
 
 
 # -- sessions ------------------------------------------------------------------------------

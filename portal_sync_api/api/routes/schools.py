@@ -1,16 +1,19 @@
-"""The intendance's daily consumption report."""
+"""The intendance's daily consumption report and the kitchen's forecast."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
 from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
-from portal_sync_api.api.errors import ERROR_RESPONSES, not_found
+from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError, not_found
 from portal_sync_api.crud.accounts import visible_school
+from portal_sync_api.crud.forecast import forecast
 from portal_sync_api.crud.reads import consumption, consumption_csv
-from portal_sync_api.schemas import ConsumptionPublic, IsoDay
+from portal_sync_api.schemas import ConsumptionPublic, ForecastPublic, IsoDay
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"], responses=ERROR_RESPONSES)
 
@@ -43,3 +46,23 @@ def read_consumption(
             },
         )
     return report
+
+
+@router.get("/{code}/forecast", response_model=ForecastPublic)
+def read_forecast(
+    code: str,
+    session: SessionDep,
+    user: CurrentUser,
+    start: Annotated[IsoDay, Query(alias="from", description="Premier jour, AAAA-MM-JJ")],
+    end: Annotated[IsoDay, Query(alias="to", description="Dernier jour, AAAA-MM-JJ")],
+) -> ForecastPublic:
+    """Per school day and service: booked, expected (after the usual no-show rate, plus
+    the usual unreserved passes), per class; days already past carry what was served."""
+    check_path_id(code, "code", "école")
+    if end < start or (end - start).days > 62:
+        raise ApiError(422, "période de 1 à 63 jours attendue", field="to")
+    school = visible_school(session, user, code=code)
+    if school is None:
+        raise not_found("école", "code")
+    today = datetime.now(ZoneInfo(school.timezone)).date()
+    return forecast(session, school=school, start=start, end=end, today=today)
