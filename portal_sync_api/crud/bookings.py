@@ -214,7 +214,7 @@ def book(
                 "Solde insuffisant pour réserver ce repas prépayé : créditez le compte.",
             )
         debit = price
-        _post(session, child.family_id, "reservation_debit", -price, f"booking:{ref}")
+        _post(session, child.family_id, "booking_debit", -price, f"booking:{ref}")
     session.add(
         Reservation(
             child_id=child.id,
@@ -268,7 +268,7 @@ def cancel(
     refund = existing.debit_cents
     if refund and child.family_id is not None:
         ref = existing.booking_ref or uuid.uuid4().hex
-        _post(session, child.family_id, "reservation_refund", refund, f"refund:{ref}")
+        _post(session, child.family_id, "booking_refund", refund, f"refund:{ref}")
         put_balances(session, family_ids={child.family_id}, buffer=buffer)
     prepaid = existing.prepaid
     session.delete(existing)

@@ -47,6 +47,8 @@ KIND_LABELS = {
     "meal_charge": "Repas",
     "void_refund": "Annulation de repas",
     "adjustment": "Ajustement",
+    "booking_debit": "Réservation prépayée",
+    "booking_refund": "Réservation annulée (remboursée)",
     "reservation_debit": "Réservation prépayée",
     "reservation_charge": "Réservation prépayée",
     "prepaid_booking": "Réservation prépayée",

@@ -16,7 +16,14 @@ from portal_sync_api.crud.refs import families_by_ref
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, Meal, School, table
 
-LEDGER_KINDS = ("credit", "meal_charge", "void_refund", "adjustment")
+LEDGER_KINDS = (
+    "credit",
+    "meal_charge",
+    "void_refund",
+    "adjustment",
+    "booking_debit",
+    "booking_refund",
+)
 
 
 #: Ledger references written by meal pushes (``meal:<key>``, ``void:<meal key>``) and by

@@ -161,8 +161,8 @@ def test_prepaid_booking_debits_once_refunds_on_cancel_and_refuses_a_short_walle
         f"/v1/families/{seeded.families[0]}/balance", headers=_auth(seeded.parent_token)
     ).json()["entries"]
     assert [(e["kind"], e["amount_cents"]) for e in entries[:2]] == [
-        ("reservation_refund", 415),
-        ("reservation_debit", -415),
+        ("booking_refund", 415),
+        ("booking_debit", -415),
     ]
     # Family 3 has no credit: BERNARD Noah's prepaid booking is refused, nothing written.
     from cantine_harness.portal import create_user_token
