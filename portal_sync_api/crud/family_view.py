@@ -9,13 +9,21 @@ other child or family is ``None`` here, which the pages answer as « introuvable
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal_sync_api.core.calendar import iso_week, week_monday
 from portal_sync_api.crud.accounts import Principal, sees_child, sees_family, visible_child
+from portal_sync_api.crud.bookings import (
+    Slot,
+    UsualDaysSummary,
+    booking_rule,
+    cancel_rule,
+    child_week,
+)
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.reads import child_meals
@@ -361,3 +369,114 @@ def family_accounts(
         min_topup_cents=_min_topup(schools),
         timezone=schools[0].timezone if schools else "Europe/Paris",
     )
+
+
+# -- « Réserver » ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingDay:
+    """One day of the booking week with its services."""
+
+    day: date
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class BookingWeek:
+    """The « Réserver » page of one child and one ISO week."""
+
+    children: tuple[tuple[str, str], ...]  # (school's id, first name) of every child
+    child_id: str
+    first_name: str
+    week: str
+    previous_week: str
+    next_week: str
+    days: tuple[BookingDay, ...]
+    booking_rule: str
+    cancel_rule: str | None  # ``None``: the same as booking
+    prepaid: bool
+    balance_cents: int
+    estimated_cents: int
+    usual_start: date
+    usual_end: date
+
+
+def booking_week(
+    session: Session,
+    principal: Principal,
+    *,
+    family_id: str,
+    child_id: str | None,
+    week: str | None,
+    now: datetime,
+) -> BookingWeek | None:
+    """The week ``week`` (``YYYY-Www``, default this one) of child ``child_id`` (default
+    the family's first); ``None`` when the child is not the family's."""
+    children = family_children(session, principal, family_id=family_id)
+    if not children:
+        return None
+    child = next((c for c in children if c.ref == child_id), None) if child_id else children[0]
+    if child is None:
+        return None
+    school = session.get_one(School, child.school_id)
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
+    try:
+        monday = week_monday(week) if week else today - timedelta(days=today.weekday())
+    except ValueError:
+        monday = today - timedelta(days=today.weekday())
+    found = child_week(
+        session,
+        principal,
+        child_id=child.ref,
+        start=monday,
+        end=monday + timedelta(days=6),
+        now=now,
+    )
+    assert found is not None  # the child is the family's
+    _, slots = found
+    by_day: dict[date, list[Slot]] = {}
+    for slot in slots:
+        by_day.setdefault(slot.day, []).append(slot)
+    days = tuple(
+        BookingDay(day, tuple(day_slots))
+        for day, day_slots in sorted(by_day.items())
+        if day.isoweekday() <= 5 or any(s.bookable or s.reserved for s in day_slots)
+    )
+    accounts = family_accounts(session, principal, family_id=family_id, today=today, limit=0)
+    year_end = date(today.year + (1 if today.month >= 7 else 0), 7, 3)
+    return BookingWeek(
+        children=tuple((c.ref, c.first_name) for c in children),
+        child_id=child.ref,
+        first_name=child.first_name,
+        week=iso_week(monday),
+        previous_week=iso_week(monday - timedelta(days=7)),
+        next_week=iso_week(monday + timedelta(days=7)),
+        days=days,
+        booking_rule=booking_rule(school).describe(),
+        cancel_rule=cancel_rule(school).describe() if school.cancel_cutoff else None,
+        prepaid=school.booking_mode == "prepaid",
+        balance_cents=accounts.balance_cents if accounts else 0,
+        estimated_cents=accounts.estimated_cents if accounts else 0,
+        usual_start=max(today, monday),
+        usual_end=year_end,
+    )
+
+
+def usual_days_summary(summary: UsualDaysSummary) -> str:
+    """What « jours habituels » did, in one sentence for the page."""
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'s' if n > 1 else ''}"
+
+    parts = [count(len(summary.booked), "repas réservé")]
+    if summary.already:
+        parts.append(count(len(summary.already), "déjà réservé"))
+    if summary.skipped:
+        reasons = sorted({reason.split(" (")[0].split(" :")[0] for _, reason in summary.skipped})
+        parts.append(f"{count(len(summary.skipped), 'jour')} sans repas ({', '.join(reasons)})")
+    if summary.refused:
+        first_day, why = summary.refused[0]
+        first = f"le premier, {first_day:%d/%m/%Y} : {why.rstrip('.')}"
+        parts.append(f"{count(len(summary.refused), 'refusé')} ({first})")
+    return ", ".join(parts) + "."

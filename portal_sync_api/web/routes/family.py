@@ -1,5 +1,6 @@
 """The parents' pages: home (last meals, balance), « Situation de mes comptes », a child's
-page (record, « signaler un changement », photo) and « Ajouter un enfant ».
+page (record, « signaler un changement », photo), « Ajouter un enfant » and « Réserver »
+(a week per child, usual days over a period).
 
 Routes only read forms and pick a page: what is shown and what may be done is decided by
 ``crud.family_view``, ``crud.photos``, ``crud.change_requests`` and ``crud.logins``. A
@@ -8,7 +9,9 @@ child outside the parent's family is the 404 page, exactly like an unknown id.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,9 +19,23 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from portal_sync_api.core.calendar import iso_week
 from portal_sync_api.crud import logins
+from portal_sync_api.crud.bookings import (
+    BookingRefused,
+    UsualDaysSummary,
+    book,
+    book_usual_days,
+    cancel,
+)
 from portal_sync_api.crud.change_requests import link_child, signal_change
-from portal_sync_api.crud.family_view import child_card, family_accounts, family_home
+from portal_sync_api.crud.family_view import (
+    booking_week,
+    child_card,
+    family_accounts,
+    family_home,
+    usual_days_summary,
+)
 from portal_sync_api.crud.photos import (
     MAX_PHOTO_BYTES,
     ChildNotVisible,
@@ -38,7 +55,7 @@ from portal_sync_api.web.deps import (
     now,
 )
 from portal_sync_api.web.errors import WebError
-from portal_sync_api.web.format import register
+from portal_sync_api.web.format import long_date, register
 from portal_sync_api.web.render import environment, flash, render
 
 router = APIRouter()
@@ -291,3 +308,163 @@ def add_child(
         "puis l'enfant apparaîtra dans votre espace."
     )
     return flash(request, RedirectResponse(HOME, status_code=303), done)
+
+
+# -- reservations -------------------------------------------------------------------------
+
+RESERVATIONS = "/famille/reservations"
+
+
+def _reservations_url(child_id: str, week: str) -> str:
+    return f"{RESERVATIONS}?{urlencode({'enfant': child_id, 'semaine': week})}"
+
+
+@router.get(RESERVATIONS)
+def reservations(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    enfant: str | None = None,
+    semaine: str | None = None,
+) -> Response:
+    """« Réserver » a week at a time for one child: each school day booked, not booked or
+    not bookable (and why), « Je réserve » / « Annuler », the cutoff rule in words, usual
+    days over a period, the estimated balance."""
+    assert person.family_id is not None
+    with session.begin():
+        view = booking_week(
+            session,
+            person.principal,
+            family_id=person.family_id,
+            child_id=enfant,
+            week=semaine,
+            now=now(request),
+        )
+    if view is None:
+        raise WebError(404)
+    return render(request, "famille/reservations.html", {"view": view})
+
+
+@router.post(f"{RESERVATIONS}/reserver")
+def book_meal(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    _csrf: CsrfChecked,
+    enfant: TextField = "",
+    jour: TextField = "",
+    service: TextField = "",
+    semaine: TextField = "",
+) -> Response:
+    """« Je réserve » for one day (a double click books once)."""
+    return _booking_action(request, session, person, enfant, jour, service, semaine, book)
+
+
+@router.post(f"{RESERVATIONS}/annuler")
+def cancel_meal(
+    request: Request,
+    session: SessionDep,
+    person: CurrentParent,
+    _csrf: CsrfChecked,
+    enfant: TextField = "",
+    jour: TextField = "",
+    service: TextField = "",
+    semaine: TextField = "",
+) -> Response:
+    """« Annuler » one booked day (a prepaid booking is refunded)."""
+    return _booking_action(request, session, person, enfant, jour, service, semaine, cancel)
+
+
+def _booking_action(
+    request: Request,
+    session: Session,
+    person: Person,
+    child_id: str,
+    day_text: str,
+    service: str,
+    week: str,
+    action: Any,
+) -> Response:
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise WebError(404) from None
+    try:
+        with session.begin():
+            done = action(
+                session,
+                person.principal,
+                child_id=child_id,
+                day=day,
+                service=service,
+                actor=person.email,
+                **({"user_id": person.user_id} if action is book else {}),
+                now=now(request),
+            )
+    except BookingRefused as refusal:
+        if refusal.error == "not_found":
+            raise WebError(404) from None
+        message = refusal.message
+    else:
+        what = "réservé" if action is book else "annulé"
+        message = f"Repas du {long_date(day)} {what}."
+        if not done.changed:
+            message = f"Repas du {long_date(day)} déjà {what}."
+    target = _reservations_url(child_id, week or iso_week(day))
+    return flash(request, RedirectResponse(target, status_code=303), message)
+
+
+@router.post(f"{RESERVATIONS}/jours-habituels")
+async def usual_days(
+    request: Request, session: SessionDep, person: CurrentParent, _csrf: CsrfChecked
+) -> Response:
+    """Book the chosen weekdays over a period in one step (seed: « jours de
+    fréquentation »); the summary says what was booked, skipped and refused."""
+    form = await request.form(max_fields=20)
+    child_id = str(form.get("enfant", ""))
+    week = str(form.get("semaine", ""))
+    weekdays = {int(str(d)) for d in form.getlist("jour") if str(d) in ("1", "2", "3", "4", "5")}
+    try:
+        start = date.fromisoformat(str(form.get("du", "")))
+        end = date.fromisoformat(str(form.get("au", "")))
+    except ValueError:
+        message = "Indiquez les dates de début et de fin (jj/mm/aaaa)."
+        return flash(request, RedirectResponse(_reservations_url(child_id, week), 303), message)
+    if not weekdays:
+        message = "Cochez au moins un jour de la semaine."
+        return flash(request, RedirectResponse(_reservations_url(child_id, week), 303), message)
+    try:
+        summary = await run_in_threadpool(
+            _book_usual_days, session, person, child_id, weekdays, start, end, now(request)
+        )
+    except BookingRefused as refusal:
+        if refusal.error == "not_found":
+            raise WebError(404) from None
+        message = refusal.message
+    else:
+        message = usual_days_summary(summary)
+    return flash(request, RedirectResponse(_reservations_url(child_id, week), 303), message)
+
+
+def _book_usual_days(
+    session: Session,
+    person: Person,
+    child_id: str,
+    weekdays: set[int],
+    start: date,
+    end: date,
+    at: datetime,
+) -> UsualDaysSummary:
+    with session.begin():
+        return book_usual_days(
+            session,
+            person.principal,
+            child_id=child_id,
+            weekdays=weekdays,
+            start=start,
+            end=end,
+            service="dejeuner",
+            actor=person.email,
+            user_id=person.user_id,
+            now=at,
+        )
