@@ -20,6 +20,7 @@ from station.core.clock import Clock, SystemClock
 from station.core.errors import OverrideError, UnknownChildError, VoidError
 from station.core.ids import uuid7
 from station.core.models import Child, Facts, Reason, Service, Source, Verdict
+from station.core.passes import PROBLEM_REASON, PassProblem, ScannedPass, check_pass, read_pass
 from station.core.texts import OVERRIDE_MOTIVES
 from station.core.timeutil import iso
 from station.readers.events import ScanEvent
@@ -87,8 +88,20 @@ class ServingLine:
         """Serve or refuse the card ``raw`` as read by a scanner; durable before returning.
 
         ``reader`` and ``read_at`` (the reader's name and when it read the code) go to the
-        scan log; the decision is taken at ``at`` (default now).
+        scan log; the decision is taken at ``at`` (default now). A parent's day pass (QR
+        code) is checked offline and then served like its card, with ``source = qr``.
         """
+        scanned = read_pass(raw)
+        if scanned is not None:
+            return self._serve(
+                raw=raw,
+                code=scanned.card,
+                child_id=None,
+                at=at,
+                source=Source.QR,
+                reader=(reader, read_at),
+                scanned_pass=scanned,
+            )
         code = parse_card_code(raw)
         return self._serve(
             raw=raw, code=code, child_id=None, at=at, source=source, reader=(reader, read_at)
@@ -125,13 +138,21 @@ class ServingLine:
         at: datetime | None,
         source: Source,
         reader: tuple[str | None, datetime | None] = (None, None),
+        scanned_pass: ScannedPass | None = None,
     ) -> Verdict:
         moment = (at or self.clock.now()).astimezone(self.tz)
         with self.store.write() as conn:
             settings, services = self.store.school_rules(conn)
-            facts = self._facts(conn, code, child_id, moment, source, services)
+            problem = self._pass_problem(conn, scanned_pass, moment.date())
+            looked_up = code if problem is None else None  # a refused pass names no one
+            facts = self._facts(conn, looked_up, child_id, moment, source, services)
+            if problem is not None:
+                facts = self._refused_pass_facts(facts, problem, code)
             verdict = rules.decide(facts, settings, self.school)
             verdict = dataclasses.replace(verdict, scanned_at=moment, station=self.station)
+            if problem is not None:
+                extra = {**verdict.extra, "pass_problem": problem.value}
+                verdict = dataclasses.replace(verdict, extra=extra)
             if verdict.served and verdict.child is not None:
                 # Staff tell the child how many prepaid meals are left (seed: credits).
                 left = cache.prepaid_after(conn, verdict.child.id, verdict.business_date)
@@ -179,6 +200,27 @@ class ServingLine:
             verdict.meal_id,
         )
         return verdict
+
+    def _pass_problem(
+        self, conn: sqlite3.Connection, scanned: ScannedPass | None, today: date
+    ) -> PassProblem | None:
+        """Why a scanned day pass cannot be served here today (``None``: no pass, or fine)."""
+        if scanned is None:
+            return None
+        key = cache.pass_key(conn, self.school)
+        return check_pass(scanned, school=self.school, public_key=key, today=today)
+
+    @staticmethod
+    def _refused_pass_facts(facts: Facts, problem: PassProblem, code: CardCode | None) -> Facts:
+        """The facts of a refused pass: read (even a malformed one is a pass, not an
+        unreadable code), naming the card it claims, whose child was not looked up."""
+        return dataclasses.replace(
+            facts,
+            code_parsed=True,
+            card_school=code.school if code else None,
+            card_code=str(code) if code else None,
+            pass_refusal=PROBLEM_REASON[problem],
+        )
 
     def _facts(
         self,

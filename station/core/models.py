@@ -40,6 +40,10 @@ class Reason(StrEnum):
     UNRESERVED = "unreserved"
     UNRESERVED_SURCHARGE = "unreserved_surcharge"
     INSUFFICIENT_BALANCE = "insufficient_balance"
+    PASS_EXPIRED = "pass_expired"
+    """A genuine day pass (QR code) for another day than today."""
+    PASS_INVALID = "pass_invalid"
+    """A day pass that is altered, forged, or not checkable yet (no key received)."""
 
 
 class Warning(StrEnum):
@@ -61,6 +65,8 @@ class Source(StrEnum):
     MANUAL = "manual"
     OVERRIDE = "override"
     CLI = "cli"
+    QR = "qr"
+    """A parent's day pass (signed QR code), whichever reader read it."""
 
 
 class UnreservedPolicy(StrEnum):
@@ -210,6 +216,9 @@ class Facts:
     overrides_this_month: int = 0
     price_cents: int | None = None
     weekday: int = 1
+    pass_refusal: Reason | None = None
+    """Why a scanned day pass is refused before its card is even looked up (``None`` for
+    a card, or a pass that checked out)."""
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ def _table(facts: Facts, settings: Settings, school: str) -> _Outcome:
     elif facts.source is not Source.MANUAL:
         if not facts.code_parsed:
             return _refused(Reason.UNREADABLE)
+        if facts.pass_refusal is not None:
+            return _refused(facts.pass_refusal)
         if facts.card_school != school:
             return _refused(Reason.FOREIGN_CARD)
         if facts.card is None or facts.child is None:

@@ -26,7 +26,12 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.UNRESERVED: "Sans réservation",
     Reason.UNRESERVED_SURCHARGE: "Sans réservation (majoré)",
     Reason.INSUFFICIENT_BALANCE: "Solde insuffisant",
+    Reason.PASS_EXPIRED: "Passe d'un autre jour",
+    Reason.PASS_INVALID: "Passe invalide",
 }
+
+#: Refusal of a day pass this line cannot check: it has not received its school's key.
+PASS_UNCHECKED_TEXT = "Passe non vérifiable (synchroniser le poste)"
 
 WARNING_TEXT: dict[Warning, str] = {
     Warning.LOW_BALANCE: "Solde bas",
@@ -70,6 +75,8 @@ def refusal_text(verdict: Verdict, tz: ZoneInfo) -> str:
         return f"{text} : {format_euros(verdict.balance_cents)}"
     if verdict.reason is Reason.CARD_BLOCKED and verdict.extra.get("card_status") == "lost":
         return f"{text} (perdue)"
+    if verdict.reason is Reason.PASS_INVALID and verdict.extra.get("pass_problem") == "no_key":
+        return PASS_UNCHECKED_TEXT
     return text
 
 

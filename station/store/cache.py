@@ -124,6 +124,12 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     )
 
 
+def pass_key(conn: sqlite3.Connection, school: str) -> str | None:
+    """Hex of the public key that verifies ``school``'s day passes, once received."""
+    row = conn.execute("SELECT public_key FROM pass_keys WHERE school = ?", (school,)).fetchone()
+    return str(row["public_key"]) if row else None
+
+
 def children_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM children").fetchone()[0])
 
@@ -236,7 +242,29 @@ def _apply_one(conn: sqlite3.Connection, change: Mapping[str, Any]) -> None:
                 set_meta(conn, "school_timezone", str(data["timezone"]))
     elif kind == "meal":
         _apply_meal(conn, key, data, seq)
+    elif kind == "pass_key":
+        _apply_pass_key(conn, key, data, seq)
     # Unknown kinds are skipped: a newer portal may send more than this station uses.
+
+
+def _apply_pass_key(
+    conn: sqlite3.Connection, school: str, data: Mapping[str, Any] | None, seq: int
+) -> None:
+    """Store (or forget) a school's day-pass public key; refuse a page with an unusable one."""
+    if data is None:
+        conn.execute("DELETE FROM pass_keys WHERE school = ?", (school,))
+        return
+    if data.get("alg") != "Ed25519":
+        raise ValueError(f"clé de passe : algorithme inconnu {data.get('alg')!r}")
+    public_key = str(data["public_key"])
+    if len(bytes.fromhex(public_key)) != 32:
+        raise ValueError("clé de passe : 32 octets attendus")
+    conn.execute(
+        "INSERT INTO pass_keys (school, public_key, as_of_seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (school) DO UPDATE SET public_key = excluded.public_key, "
+        "as_of_seq = excluded.as_of_seq",
+        (school, public_key, seq),
+    )
 
 
 def _apply_meal(

@@ -149,9 +149,22 @@ ALTER TABLE scan_log ADD COLUMN reader TEXT;
 ALTER TABLE scan_log ADD COLUMN read_at TEXT
 """
 
+# The public key of each school's day passes (feed kind ``pass_key``). The pull cursor
+# goes back to 0: a station of an earlier version skipped that kind, so it reads the whole
+# feed once more (the feed holds one state per key: applying it again changes nothing else).
+_V3 = """
+CREATE TABLE pass_keys (
+    school TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    as_of_seq INTEGER NOT NULL
+);
+UPDATE meta SET value = '0' WHERE key = 'pull_cursor'
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
     (2, "scan log: reader and read time", _V2),
+    (3, "day pass public keys", _V3),
 )
 
 
