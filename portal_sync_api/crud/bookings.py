@@ -138,6 +138,7 @@ def child_week(
         ).scalars()
     }
     prices = {code: _price(session, child, code) for code in calendar.services}
+    forfait_days = {int(d) for d in child.forfait_days} if child.regime == "forfait" else set()
     slots = []
     day = start
     while day <= end:
@@ -147,7 +148,9 @@ def child_week(
             rule = cancel_rule(school) if reservation else booking_rule(school)
             cutoff = None if closed else calendar.cutoff_at(rule, day, service)
             reason = closed
-            if reason is None and cutoff is not None and now > cutoff:
+            if reason is None and day < now.astimezone(calendar.tz).date():
+                reason = "jour passé"
+            elif reason is None and cutoff is not None and now > cutoff:
                 reason = f"date limite dépassée ({deadline_text(cutoff)})"
             slots.append(
                 Slot(
@@ -158,7 +161,8 @@ def child_week(
                     bookable=reason is None,
                     cutoff_at=cutoff,
                     reason=reason,
-                    price_cents=prices[service],
+                    # A forfait day is paid by the term: the meal itself costs nothing.
+                    price_cents=0 if day.isoweekday() in forfait_days else prices[service],
                 )
             )
         day += timedelta(days=1)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal_sync_api.core.calendar import iso_week, week_monday
+from portal_sync_api.core.calendar import iso_week, parse_weekdays, week_monday
 from portal_sync_api.crud.accounts import Principal, sees_child, sees_family, visible_child
 from portal_sync_api.crud.bookings import (
     Slot,
@@ -400,6 +400,8 @@ class BookingWeek:
     estimated_cents: int
     usual_start: date
     usual_end: date
+    #: ISO weekdays the school is open (the choices of « jours habituels »).
+    open_weekdays: tuple[int, ...]
 
 
 def booking_week(
@@ -421,10 +423,12 @@ def booking_week(
         return None
     school = session.get_one(School, child.school_id)
     today = now.astimezone(ZoneInfo(school.timezone)).date()
+    # On a Saturday or a Sunday, the week to book is the coming one.
+    this_week = today - timedelta(days=today.weekday()) + timedelta(weeks=today.weekday() >= 5)
     try:
-        monday = week_monday(week) if week else today - timedelta(days=today.weekday())
+        monday = week_monday(week) if week else this_week
     except ValueError:
-        monday = today - timedelta(days=today.weekday())
+        monday = this_week
     found = child_week(
         session,
         principal,
@@ -460,6 +464,9 @@ def booking_week(
         estimated_cents=accounts.estimated_cents if accounts else 0,
         usual_start=max(today, monday),
         usual_end=year_end,
+        open_weekdays=tuple(
+            d for d in range(1, 6) if d not in parse_weekdays(school.closed_weekdays)
+        ),
     )
 
 

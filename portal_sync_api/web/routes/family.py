@@ -15,11 +15,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from portal_sync_api.core.calendar import iso_week
+from portal_sync_api.core.calendar import WEEKDAYS, iso_week
 from portal_sync_api.crud import logins
 from portal_sync_api.crud.bookings import (
     BookingRefused,
@@ -36,6 +37,7 @@ from portal_sync_api.crud.family_view import (
     family_home,
     usual_days_summary,
 )
+from portal_sync_api.crud.passes import DayPass, todays_pass
 from portal_sync_api.crud.photos import (
     MAX_PHOTO_BYTES,
     ChildNotVisible,
@@ -56,6 +58,7 @@ from portal_sync_api.web.deps import (
 )
 from portal_sync_api.web.errors import WebError
 from portal_sync_api.web.format import long_date, register
+from portal_sync_api.web.qr import qr_svg
 from portal_sync_api.web.render import environment, flash, render
 
 router = APIRouter()
@@ -124,8 +127,10 @@ def _child_page(
             if photo is None
             else {"sha": photo.sha256[:16], "by": photo.consent_email, "at": photo.consent_at}
         )
+        day_pass = todays_pass(session, person.principal, child_id=child_id, now=now(request))
     context: dict[str, Any] = {
         "child": child,
+        "day_pass": None if day_pass is None else {"pass": day_pass, "svg": _pass_svg(day_pass)},
         "photo": photo_info,
         "errors": errors or {},
         "values": values or {},
@@ -134,11 +139,21 @@ def _child_page(
     return render(request, "famille/enfant.html", context, status=status)
 
 
+def _pass_svg(day_pass: DayPass) -> Markup:
+    """The pass's QR code, named for screen readers with whose card and which day."""
+    label = (
+        f"QR code du passe du jour de {day_pass.first_name}, carte {day_pass.card_code}, "
+        f"valable le {long_date(day_pass.day)}"
+    )
+    return qr_svg(day_pass.payload, label)
+
+
 @router.get("/famille/enfants/{child_id}")
 def child_page(
     request: Request, session: SessionDep, person: CurrentParent, child_id: str
 ) -> Response:
-    """A child's record as the school keeps it (read-only), its last meals, its photo."""
+    """A child's record as the school keeps it (read-only), today's pass (a QR code the
+    line reads when the card is forgotten), its last meals, its photo."""
     return _child_page(request, session, person, child_id)
 
 
@@ -342,7 +357,7 @@ def reservations(
         )
     if view is None:
         raise WebError(404)
-    return render(request, "famille/reservations.html", {"view": view})
+    return render(request, "famille/reservations.html", {"view": view, "weekdays": WEEKDAYS})
 
 
 @router.post(f"{RESERVATIONS}/reserver")

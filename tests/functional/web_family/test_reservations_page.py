@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal_sync_api.core.calendar import SchoolCalendar, iso_week
 from portal_sync_api.core.db import session_scope
+from portal_sync_api.crud.schools import set_school
 from portal_sync_api.models import Child, Reservation
 from tests.support.family_pages import Family
 
@@ -70,7 +71,10 @@ def test_book_then_cancel_a_day_of_the_week(family: Family) -> None:
 
 
 def test_a_day_past_the_cutoff_says_why_and_cannot_be_booked(family: Family) -> None:
-    day = _school_day(0)  # today or the next school day: less than 48 h before its lunch
+    # A cutoff of 400 h (16 days): every school day of the coming week is past it, whatever today is.
+    with session_scope(family.engine) as session:
+        set_school(session, code="1849", settings={"booking_cutoff": "hours_before=400"})
+    day = _school_day(1)
     page = _page(family, family.herve, day)
     assert "Non réservable : date limite dépassée (" in page
     form = {"enfant": family.herve, "jour": day.isoformat(), "service": "dejeuner", "semaine": ""}
