@@ -71,7 +71,7 @@ def test_book_then_cancel_a_day_of_the_week(family: Family) -> None:
 
 
 def test_a_day_past_the_cutoff_says_why_and_cannot_be_booked(family: Family) -> None:
-    # A cutoff of 400 h (16 days): every school day of the coming week is past it, whatever today is.
+    # A cutoff of 400 h (16 days): every school day of the coming week is past it.
     with session_scope(family.engine) as session:
         set_school(session, code="1849", settings={"booking_cutoff": "hours_before=400"})
     day = _school_day(1)
