@@ -313,41 +313,96 @@ def book_usual_days(
     now: datetime | None = None,
 ) -> UsualDaysSummary:
     """Book every school day of the chosen ISO ``weekdays`` from ``start`` to ``end``
-    (seed: « jours de fréquentation »), each as :func:`book` would; one summary."""
+    (seed: « jours de fréquentation ») under the rules of :func:`book`, set-based: one
+    lock, one read of the child's bookings, one insert, one feed flush; one summary."""
     child = visible_child(session, principal, child_id=child_id)
     if child is None:
         raise BookingRefused("not_found", "Enfant introuvable.")
     now = now or datetime.now(UTC)
     if end < start or (end - start).days > MAX_DAYS_AHEAD:
         raise BookingRefused("not_bookable", "Période invalide (au plus une année scolaire).")
-    calendar = calendar_of(session, session.get_one(School, child.school_id))
+    school = session.get_one(School, child.school_id)
+    calendar = calendar_of(session, school)
+    if service not in calendar.services:
+        raise BookingRefused("not_bookable", f"Service inconnu : {service}.")
+    _lock(session, school, child)
+    held = set(
+        session.execute(
+            select(Reservation.day).where(
+                Reservation.child_id == child.id,
+                Reservation.service == service,
+                Reservation.day >= start,
+                Reservation.day <= end,
+            )
+        ).scalars()
+    )
+    prepaid = school.booking_mode == "prepaid" and child.family_id is not None
+    price = _price(session, child, service) if prepaid else 0
+    balance = (
+        running_balances(session, family_ids=[child.family_id])[child.family_id]
+        if prepaid and child.family_id is not None
+        else 0
+    )
+    rule = booking_rule(school)
     booked: list[date] = []
     already: list[date] = []
     skipped: list[tuple[date, str]] = []
     refused: list[tuple[date, str]] = []
+    rows: list[dict[str, object]] = []
+    debits: list[tuple[int, str]] = []
     day = start
     while day <= end:
-        if day.isoweekday() in weekdays:
-            closed = calendar.closed_because(day)
-            if closed:
-                skipped.append((day, closed))
-            else:
-                try:
-                    done = book(
-                        session,
-                        principal,
-                        child_id=child_id,
-                        day=day,
-                        service=service,
-                        actor=actor,
-                        user_id=user_id,
-                        now=now,
-                    )
-                except BookingRefused as refusal:
-                    refused.append((day, refusal.message))
-                else:
-                    (booked if done.changed else already).append(day)
+        if day.isoweekday() not in weekdays:
+            pass
+        elif (closed := calendar.closed_because(day)) is not None:
+            skipped.append((day, closed))
+        elif day in held:
+            already.append(day)
+        elif (late := now > (cutoff := calendar.cutoff_at(rule, day, service))) and (
+            principal.kind != "intendance"
+        ):
+            refused.append((day, f"Date limite dépassée ({deadline_text(cutoff)})."))
+        elif prepaid and (price is None or balance - price < -school.overdraft_limit_cents):
+            refused.append((day, "Solde insuffisant pour ce repas prépayé."))
+        else:
+            ref = uuid.uuid4().hex
+            debit = (price or 0) if prepaid else 0
+            balance -= debit
+            if debit:
+                debits.append((-debit, f"booking:{ref}"))
+            rows.append(
+                {
+                    "child_id": child.id,
+                    "day": day,
+                    "service": service,
+                    "prepaid": prepaid,
+                    "booking_ref": ref,
+                    "booked_by": user_id,
+                    "booked_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+                    "debit_cents": debit,
+                }
+            )
+            booked.append(day)
+            if late:
+                _audit(session, school, actor, "booking_after_cutoff", child, day, service, cutoff)
         day += timedelta(days=1)
+    if rows:
+        session.execute(insert(table(Reservation)), rows)
+        buffer = ChangeBuffer()
+        for row in rows:
+            when = row["day"]
+            assert isinstance(when, date)
+            buffer.put(
+                school_id=school.id,
+                kind="reservation",
+                key=reservation_key(child.ref, when, service),
+                data=reservation_data(child.ref, when, service, prepaid),
+            )
+        if debits and child.family_id is not None:
+            for amount, reference in debits:
+                _post(session, child.family_id, "booking_debit", amount, reference)
+            put_balances(session, family_ids={child.family_id}, buffer=buffer)
+        buffer.flush(session)
     return UsualDaysSummary(tuple(booked), tuple(already), tuple(skipped), tuple(refused))
 
 

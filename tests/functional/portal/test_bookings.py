@@ -248,3 +248,38 @@ def test_forecast_applies_the_childs_own_no_show_rate_and_shows_what_was_served(
     assert ahead["served"] is None
     eaten = next(d for d in answer["days"] if d["date"] == past[0].isoformat())
     assert eaten["served"] >= 1
+
+
+def test_usual_days_prepaid_books_while_the_wallet_lasts_then_refuses_each_day(
+    seeded: SeededSchool, portal_db: str
+) -> None:
+    from portal_sync_api.crud.accounts import Principal
+    from portal_sync_api.crud.bookings import book_usual_days
+    from portal_sync_api.crud.ledger import balances
+    from portal_sync_api.crud.refs import family_by_ref
+
+    _settings(portal_db, booking_mode="prepaid")
+    start = _school_day(10)
+    end = start + timedelta(days=20)
+    engine = make_engine(portal_db)
+    try:
+        with session_scope(engine) as session:
+            family = family_by_ref(session, ref=seeded.families[1], school_code="1849").id
+            parent = Principal(kind="parent", school_id=None, family_id=family)
+            summary = book_usual_days(
+                session,
+                parent,
+                child_id=seeded.children[2],  # Tom, T2 = 2,50 €, family 2 holds 5,00 €
+                weekdays={1, 2, 4, 5},
+                start=start,
+                end=end,
+                service="dejeuner",
+                actor="parent@example.fr",
+            )
+            balance = balances(session, family_ids=[family])[family]
+    finally:
+        engine.dispose()
+    days = SchoolCalendar().school_days(start, end)
+    assert summary.booked == tuple(days[:2])
+    assert [day for day, _ in summary.refused] == days[2:]
+    assert balance == 0
