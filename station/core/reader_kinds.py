@@ -205,8 +205,26 @@ READER_KINDS: dict[str, ReaderKind] = {
                 ReaderKey(
                     "confirm_frames",
                     int,
-                    "un code est accepté après avoir été lu dans ce nombre d'images de suite",
+                    "un code est accepté après avoir été lu à l'identique dans ce nombre "
+                    "d'images (pas forcément consécutives) en moins de confirm_window secondes",
                     default=2,
+                ),
+                # Same default as station.readers.decode.DEFAULT_CONFIRM_WINDOW (the core
+                # imports no reader module; a test keeps the two equal).
+                ReaderKey(
+                    "confirm_window",
+                    float,
+                    "délai (en secondes) dans lequel un code doit être relu à l'identique "
+                    "pour être accepté ; une autre lecture entre les deux remet à zéro",
+                    default=0.5,
+                ),
+                # Same default as station.readers.pipeline.DEFAULT_BUDGET.
+                ReaderKey(
+                    "frame_budget",
+                    float,
+                    "temps de décodage au plus par image (en secondes) : au-delà, les "
+                    "essais suivants (code redressé, renforcé) attendent l'image suivante",
+                    default=0.03,
                 ),
                 ReaderKey(
                     "width", int, "largeur de capture demandée à la caméra (pixels)", default=640

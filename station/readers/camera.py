@@ -148,6 +148,8 @@ def build(request: BuildRequest) -> CameraReader:
         device=str(o["device"]),
         decoder=str(o["decoder"]),
         confirm_frames=int(o["confirm_frames"]),
+        confirm_window=float(o["confirm_window"]),
+        frame_budget=float(o["frame_budget"]),
         width=int(o["width"]),
         height=int(o["height"]),
         clock=request.clock,
