@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, current_states, dump, lock_schools
-from portal_sync_api.crud.ledger import now_iso
+from portal_sync_api.crud.ledger import now_iso, put_balances
 from portal_sync_api.crud.refs import children_by_ref, families_by_ref
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import (
@@ -21,6 +21,7 @@ from portal_sync_api.models import (
     Card,
     Child,
     Family,
+    LedgerEntry,
     Reservation,
     School,
     new_key,
@@ -230,12 +231,16 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
             Reservation.day,
             Reservation.service,
             Reservation.prepaid,
+            Reservation.debit_cents,
         )
         .join(Child, Child.id == Reservation.child_id)
         .where(Child.school_id == school.id)
     )
-    for rid, child_ref, day, service, prepaid in session.execute(query):
+    paid: set[int] = set()  # bookings a parent paid at booking: they stay prepaid
+    for rid, child_ref, day, service, prepaid, debit in session.execute(query):
         existing[(child_ref, day, service)] = (rid, bool(prepaid))
+        if debit:
+            paid.add(rid)
     buffer = ChangeBuffer()
     # Rows not in the database yet, by key: a later line of the same file may change or
     # cancel them before anything is written.
@@ -263,7 +268,7 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
                 "prepaid": row.prepaid,
             }
             existing[key] = (-1, row.prepaid)
-        elif found[1] != row.prepaid:
+        elif found[1] != row.prepaid and found[0] not in paid:
             if key in inserts:
                 inserts[key]["prepaid"] = row.prepaid
             else:
@@ -277,6 +282,7 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
             key=feed_key,
             data=reservation_data(row.child_id, row.day, row.service, row.prepaid),
         )
+    _refund_prepaid(session, school=school, reservation_ids=deletes, buffer=buffer)
     for cond in member_of(session, Reservation.id, deletes):
         session.execute(delete(Reservation).where(cond))
     if updates:
@@ -287,6 +293,39 @@ def import_reservations(session: Session, *, school: School, rows: Sequence[Rese
     changed = len(buffer)
     buffer.flush(session)
     return changed
+
+
+def _refund_prepaid(
+    session: Session, *, school: School, reservation_ids: list[int], buffer: ChangeBuffer
+) -> None:
+    """Refund what the parents' prepaid bookings among ``reservation_ids`` debited: a
+    line of the school's file that cancels a booking gives the money back as « Annuler »
+    would (``refund:<booking ref>``, so never twice)."""
+    refunds: list[tuple[str, int, str]] = []
+    for cond in member_of(session, Reservation.id, reservation_ids):
+        rows = session.execute(
+            select(Child.family_id, Reservation.debit_cents, Reservation.booking_ref)
+            .join(Child, Child.id == Reservation.child_id)
+            .where(cond, Reservation.debit_cents > 0, Child.family_id.is_not(None))
+        )
+        refunds += [(str(family), int(amount), str(ref)) for family, amount, ref in rows]
+    if not refunds:
+        return
+    at = now_iso()
+    session.execute(
+        insert(table(LedgerEntry)),
+        [
+            {
+                "family_id": family,
+                "kind": "booking_refund",
+                "amount_cents": amount,
+                "reference": f"refund:{ref}",
+                "at": at,
+            }
+            for family, amount, ref in refunds
+        ],
+    )
+    put_balances(session, family_ids={family for family, _, _ in refunds}, buffer=buffer)
 
 
 def cancel_reservation(
