@@ -10,12 +10,13 @@ what lets a test kill the portal dozens of times in CI.
 
 The launcher stays single-threaded (a fork of a threaded process is unsafe) and lets the
 kernel reap its children, the orphaned uvicorn workers of a killed portal included (it is
-their subreaper): a killed portal is gone at once, not when init gets round to it. It exits
-when its stdin closes.
+their subreaper): a killed portal is gone at once, not when init gets round to it. When
+its stdin closes (the test ended, or died) it kills every portal it started and exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -54,6 +55,17 @@ def main() -> None:
     """Fork a portal per ``start`` line; answer ``PID`` lines."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    started: list[int] = []
+    try:
+        serve_requests(started)
+    finally:
+        for pid in started[-1:]:  # the earlier ones were killed by the test
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def serve_requests(started: list[int]) -> None:
+    """Fork a portal per ``start`` line until stdin closes, noting each pid."""
     for line in sys.stdin:
         command, port, workers, log, database_url = line.split(maxsplit=4)
         if command != "start":
@@ -68,6 +80,7 @@ def main() -> None:
                 traceback.print_exc()
             finally:
                 os._exit(code)
+        started.append(pid)
         sys.stdout.write(f"{pid}\n")
         sys.stdout.flush()
 

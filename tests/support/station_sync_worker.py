@@ -10,12 +10,13 @@ then ``push`` before each push request, ``pull`` before each pull request (``che
 the one asking the token's school) and ``between`` after each whole cycle, so the test
 knows what a kill cut.
 
-The server stays single-threaded (it forks) and lets the kernel reap its children; it
-exits when its stdin closes.
+The server stays single-threaded (it forks) and lets the kernel reap its children; when
+its stdin closes it kills the workers it started and exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -71,6 +72,17 @@ def work(config_path: str, page_log: str, marks: str) -> None:
 def main() -> None:
     """Fork a worker per line on stdin; answer its pid."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    started: list[int] = []
+    try:
+        serve_requests(started)
+    finally:
+        for pid in started[-1:]:  # the earlier ones were killed by the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def serve_requests(started: list[int]) -> None:
+    """Fork a worker per line on stdin until it closes, noting each pid."""
     for line in sys.stdin:
         config_path, page_log, marks = line.split()
         sys.stdout.flush()
@@ -83,6 +95,7 @@ def main() -> None:
                 traceback.print_exc()
             finally:
                 os._exit(1)
+        started.append(pid)
         sys.stdout.write(f"{pid}\n")
         sys.stdout.flush()
 
