@@ -1,11 +1,17 @@
-"""The intendance's pages: accounts waiting for validation (the others are to come)."""
+"""The intendance's pages: the home with the kitchen's forecast, accounts waiting for
+validation (the others are to come)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal_sync_api.crud import logins
+from portal_sync_api.crud.forecast import forecast
+from portal_sync_api.models import School
 from portal_sync_api.web.deps import CsrfChecked, CurrentIntendance, SessionDep, now
 from portal_sync_api.web.errors import WebError
 from portal_sync_api.web.render import flash, render
@@ -18,10 +24,23 @@ PENDING = "/intendance/comptes-en-attente"
 
 @router.get("/intendance")
 def intendance_home(request: Request, session: SessionDep, person: CurrentIntendance) -> Response:
-    """The intendance's home: for now, how many accounts wait (the day comes later)."""
+    """The intendance's home: how many accounts wait, and the kitchen's forecast (last
+    week beside what was served, the coming two weeks)."""
     with session.begin():
         waiting = len(logins.pending_requests(session, person.principal))
-    return render(request, "intendance/accueil.html", {"waiting": waiting})
+        school = session.get(School, person.school_id) if person.school_id else None
+        kitchen = None
+        if school is not None:
+            today = now(request).astimezone(ZoneInfo(school.timezone)).date()
+            monday = today - timedelta(days=today.weekday())
+            kitchen = forecast(
+                session,
+                school=school,
+                start=monday - timedelta(weeks=1),
+                end=monday + timedelta(weeks=2, days=6),
+                today=today,
+            )
+    return render(request, "intendance/accueil.html", {"waiting": waiting, "forecast": kitchen})
 
 
 @router.get(PENDING)

@@ -127,3 +127,17 @@ def test_another_familys_child_is_not_found(family: Family) -> None:
     )
     assert refused.status_code == 404
     assert _booked(family, family.tom) == set()
+
+
+def test_the_intendance_home_shows_the_kitchens_forecast_with_the_booking(
+    family: Family,
+) -> None:
+    day = _school_day(7)
+    form = {"enfant": family.herve, "jour": day.isoformat(), "service": "dejeuner", "semaine": ""}
+    path = f"/famille/reservations?enfant={family.herve}&semaine={iso_week(day)}"
+    assert family.parent.post("/famille/reservations/reserver", form, page=path).status_code == 303
+    page = html.unescape(family.intendance.client.get("/intendance").text)
+    assert "Prévision des repas" in page
+    row = page.split(day.strftime("%d/%m/%Y"), 1)[1].split("</tr>", 1)[0]
+    # Hervé is booked (6B); the seeded day's other bookings are in the past.
+    assert '<td class="nombre">1</td>' in row and "6B : 1 / 1" in row
