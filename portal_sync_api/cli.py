@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -25,6 +26,7 @@ from portal_sync_api.crud.accounts import (
     revoke_user,
     rotate_station,
 )
+from portal_sync_api.crud.bookings import BookingRefused, close_day
 from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.crud.roster import transfer_child
 from portal_sync_api.crud.schools import parse_window, require_school, set_school
@@ -93,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="réglage de l'école (répétable)",
     )
+
+    school_close = school.add_parser(
+        "close",
+        parents=[common],
+        help="fermer la cantine un jour (grève, sortie, examens) : réservations annulées",
+    )
+    school_close.add_argument("code")
+    school_close.add_argument("--day", required=True, metavar="AAAA-MM-JJ")
+    school_close.add_argument("--reason", required=True, help="motif affiché aux familles")
 
     station = commands.add_parser("station", help="stations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -270,6 +281,26 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
             with session_scope(engine) as session:
                 changed = LOADERS[args.kind](session, args.file, args.school)
             print(f"import {args.kind}: {changed} changement(s)", file=sys.stderr)
+        elif args.command == "school" and args.action == "close":
+            try:
+                day = date.fromisoformat(args.day)
+            except ValueError:
+                raise DataError("day", f"date AAAA-MM-JJ attendue, reçu {args.day!r}") from None
+            with session_scope(engine) as session:
+                try:
+                    cancelled = close_day(
+                        session,
+                        school=require_school(session, code=args.code),
+                        day=day,
+                        reason=args.reason,
+                        actor="cli",
+                    )
+                except BookingRefused as refused:
+                    raise DataError("reason", refused.message) from None
+            print(
+                f"cantine {args.code} fermée le {args.day} : {cancelled} réservation(s) annulée(s)",
+                file=sys.stderr,
+            )
         elif args.command == "school":
             services = {
                 code: (parse_window(window) if window else None)

@@ -30,7 +30,12 @@ from portal_sync_api.core.calendar import (
 from portal_sync_api.crud.accounts import Principal, visible_child
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.crud.ledger import family_schools, put_balances, running_balances
-from portal_sync_api.crud.roster import reservation_data, reservation_key
+from portal_sync_api.crud.roster import (
+    ReservationRow,
+    import_reservations,
+    reservation_data,
+    reservation_key,
+)
 from portal_sync_api.crud.schools import services_of
 from portal_sync_api.models import (
     AuditEntry,
@@ -485,3 +490,41 @@ def _audit(
             detail=json.dumps(detail, ensure_ascii=False),
         )
     )
+
+
+def close_day(session: Session, *, school: School, day: date, reason: str, actor: str) -> int:
+    """Close the school's restaurant on ``day`` (strike, trip, exams): nobody can book it
+    any more, and its bookings are cancelled — as the school's file would cancel them, so
+    prepaid ones are refunded and stations receive the removals. Returns how many."""
+    reason = reason.strip()
+    if not reason or len(reason) > 200:
+        raise BookingRefused("not_bookable", "Motif de fermeture requis (200 caractères au plus).")
+    lock_schools(session, school_ids=[school.id])
+    closure = session.execute(
+        select(Closure).where(Closure.school_id == school.id, Closure.day == day)
+    ).scalar_one_or_none()
+    if closure is None:
+        session.add(Closure(school_id=school.id, day=day, reason=reason))
+    else:
+        closure.reason = reason
+    booked = session.execute(
+        select(Child.ref, Reservation.service)
+        .join(Child, Child.id == Reservation.child_id)
+        .where(Child.school_id == school.id, Reservation.day == day)
+    ).all()
+    rows = [
+        ReservationRow(ref, day, service, prepaid=False, cancelled=True) for ref, service in booked
+    ]
+    if rows:
+        import_reservations(session, school=school, rows=rows)
+    session.add(
+        AuditEntry(
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            actor=actor,
+            action="closure",
+            school_id=school.id,
+            subject=f"day {day.isoformat()}",
+            detail=json.dumps({"after": {"reason": reason, "cancelled": len(rows)}}),
+        )
+    )
+    return len(rows)

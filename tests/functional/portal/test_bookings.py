@@ -283,3 +283,27 @@ def test_usual_days_prepaid_books_while_the_wallet_lasts_then_refuses_each_day(
     assert summary.booked == tuple(days[:2])
     assert [day for day, _ in summary.refused] == days[2:]
     assert balance == 0
+
+
+def test_a_closure_day_cancels_and_refunds_its_bookings_and_cannot_be_booked(
+    app_client: TestClient, seeded: SeededSchool, portal_db: str
+) -> None:
+    from portal_sync_api.cli import main as cli
+
+    _settings(portal_db, booking_mode="prepaid")
+    child, day = seeded.children[0], _school_day(10)
+    before = _balance(app_client, seeded)
+    assert app_client.put(_path(child, day), headers=_auth(seeded.parent_token)).status_code == 200
+    assert _balance(app_client, seeded) == before - 415
+    closed = cli(
+        ["--db", portal_db, "school", "close", "1849", "--day", str(day), "--reason", "grève"]
+    )
+    assert closed == 0
+    assert _balance(app_client, seeded) == before
+    slot = _week(app_client, seeded.parent_token, child, day)
+    assert (slot["reserved"], slot["reason"]) == (False, "fermé : grève")
+    refused = app_client.put(_path(child, day), headers=_auth(seeded.parent_token))
+    assert refused.status_code == 409 and refused.json()["error"] == "not_bookable"
+    feed = app_client.get("/v1/sync/changes?limit=5000", headers=_auth(seeded.station_token))
+    rows = {(c["kind"], c["key"]): c["data"] for c in feed.json()["changes"]}
+    assert rows[("reservation", f"{child}/{day.isoformat()}/dejeuner")] is None
