@@ -434,17 +434,21 @@ def run_portal_crash(
             settle(stations)
             credits = CreditImports(url, directory, random.Random(rng.random()))
             actors = [StationActor(s, random.Random(rng.random())) for s in stations]
-            for thread in [credits, *actors]:
-                thread.start()
-            for _ in range(rounds):
-                time.sleep(rng.uniform(0.01, 0.25))
-                portal.kill()
-                figures.kills += 1
-                time.sleep(rng.uniform(0.0, 0.05))
-                portal.start()
+            try:
+                for thread in [credits, *actors]:
+                    thread.start()
+                for _ in range(rounds):
+                    time.sleep(rng.uniform(0.01, 0.25))
+                    portal.kill()
+                    figures.kills += 1
+                    time.sleep(rng.uniform(0.0, 0.05))
+                    portal.start()
+            finally:
+                for thread in [credits, *actors]:
+                    thread.stop.set()
+                for actor in actors:
+                    actor.join()
             for actor in actors:
-                actor.stop.set()
-                actor.join()
                 if actor.error is not None:
                     raise actor.error
             figures.failed_syncs = sum(actor.failed for actor in actors)
@@ -478,19 +482,22 @@ def run_station_crash(database: str, directory: Path, *, rounds: int, seed: int)
             credits = CreditImports(url, directory, random.Random(rng.random()))
             credits.start()
             workers = SyncWorkers(directory)
-            for _ in range(rounds):
-                killed, other = rng.sample(stations, 2)
-                for station in (killed, other):
-                    for _ in range(rng.randint(1, 6)):
-                        station.scan(rng)
-                    if rng.random() < 0.3:
-                        station.void_last()
-                killed.close()  # the worker is the station now; reopened after the kill
-                phase, failed = kill_sync_worker(workers, killed, other, rng)
-                figures.phases[phase] += 1
-                figures.failed_syncs += failed
-                figures.kills += 1
-            workers.close()
+            try:
+                for _ in range(rounds):
+                    killed, other = rng.sample(stations, 2)
+                    for station in (killed, other):
+                        for _ in range(rng.randint(1, 6)):
+                            station.scan(rng)
+                        if rng.random() < 0.3:
+                            station.void_last()
+                    killed.close()  # the worker is the station now; reopened after the kill
+                    phase, failed = kill_sync_worker(workers, killed, other, rng)
+                    figures.phases[phase] += 1
+                    figures.failed_syncs += failed
+                    figures.kills += 1
+            finally:
+                workers.close()
+                credits.stop.set()
             credits.finish()
             settle(stations)
         figures.credits = len(credits.tried)
