@@ -25,6 +25,7 @@ from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
 from portal_sync_api.crud.logins import create_login
 from portal_sync_api.crud.roster import ReservationRow, import_reservations, import_roster
+from portal_sync_api.crud.schools import set_school
 from portal_sync_api.migrate import upgrade
 from station.core.config import StationConfig, load_config
 from station.core.errors import StationError
@@ -127,6 +128,8 @@ def seed_portal(database_url: str, *, today: date, pupils: int = 600, seed: int 
                 services={"dejeuner": DEMO_WINDOW},
                 tariffs=TARIFFS,
             )
+            # Parents book on the calendar of a school of the Paris area (zone C).
+            set_school(session, code=SCHOOL, settings={"holiday_zone": "C"})
             import_roster(session, school=school, rows=rows)
             special = {f"F{SCHOOL}D{n}": n for n in _ROLES}
             credits = []
