@@ -16,25 +16,21 @@ from zoneinfo import ZoneInfo
 
 from station.core.models import OTHER_LINE, DayScope, DaySummary, Service, ServiceSummary, Tally
 from station.store import cache
-
-# Meals still counted: not voided here (``voids``) and, for other lines, not voided there.
-_LOCAL_KEPT = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
-# remote_meals never holds this station's own meals (see ledger.served_in_service).
-_REMOTE_KEPT = "r.voided = 0"
+from station.store.ledger import LOCAL_KEPT, REMOTE_KEPT
 
 _LOCAL_MEALS = (
     "SELECT m.child_id, m.service, m.served_at, m.charged_cents, m.reason, c.class_name,"
     " x.child_id IS NOT NULL AS reserved FROM meals m"
     " LEFT JOIN children c ON c.id = m.child_id"
     " LEFT JOIN reservations x ON x.child_id = m.child_id AND x.day = m.business_date"
-    f" AND x.service = m.service WHERE m.business_date = :day AND {_LOCAL_KEPT}"
+    f" AND x.service = m.service WHERE m.business_date = :day AND {LOCAL_KEPT}"
 )
 _REMOTE_MEALS = (
     f"SELECT r.child_id, r.service, r.served_at, r.charged_cents, '{OTHER_LINE}', c.class_name,"
     " x.child_id IS NOT NULL FROM remote_meals r"
     " LEFT JOIN children c ON c.id = r.child_id"
     " LEFT JOIN reservations x ON x.child_id = r.child_id AND x.day = r.business_date"
-    f" AND x.service = r.service WHERE r.business_date = :day AND {_REMOTE_KEPT}"
+    f" AND x.service = r.service WHERE r.business_date = :day AND {REMOTE_KEPT}"
 )
 
 

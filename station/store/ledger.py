@@ -14,6 +14,12 @@ from typing import Any
 
 from station.store import journal
 
+#: SQL conditions of the meals still counted: a meal of this station (alias ``m``) not
+#: voided here, a meal of another line (``remote_meals`` alias ``r``) not voided there.
+#: ``remote_meals`` never holds this station's own meals (see :func:`served_in_service`).
+LOCAL_KEPT = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
+REMOTE_KEPT = "r.voided = 0"
+
 
 @dataclass(frozen=True)
 class MealRecord:
@@ -138,9 +144,9 @@ def served_in_service(
     """
     rows = conn.execute(
         "SELECT served_at FROM meals m WHERE child_id = ?1 AND business_date = ?2"
-        " AND service = ?3 AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
-        " UNION ALL SELECT served_at FROM remote_meals WHERE child_id = ?1"
-        " AND business_date = ?2 AND service = ?3 AND voided = 0",
+        f" AND service = ?3 AND {LOCAL_KEPT}"
+        " UNION ALL SELECT served_at FROM remote_meals r WHERE child_id = ?1"
+        f" AND business_date = ?2 AND service = ?3 AND {REMOTE_KEPT}",
         (child_id, day.isoformat(), service),
     ).fetchall()
     return sorted(r["served_at"] for r in rows)
@@ -157,10 +163,9 @@ def serves_in_month(conn: sqlite3.Connection, child_id: str, day: date, source: 
     month = day.strftime("%Y-%m-")
     row = conn.execute(
         "SELECT (SELECT COUNT(*) FROM meals m WHERE child_id = ?1 AND source = ?3"
-        " AND substr(business_date, 1, 8) = ?2"
-        " AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id))"
-        " + (SELECT COUNT(*) FROM remote_meals WHERE child_id = ?1 AND source = ?3"
-        " AND substr(business_date, 1, 8) = ?2 AND voided = 0)",
+        f" AND substr(business_date, 1, 8) = ?2 AND {LOCAL_KEPT})"
+        " + (SELECT COUNT(*) FROM remote_meals r WHERE child_id = ?1 AND source = ?3"
+        f" AND substr(business_date, 1, 8) = ?2 AND {REMOTE_KEPT})",
         (child_id, month, source),
     ).fetchone()
     return int(row[0])

@@ -14,11 +14,7 @@ from datetime import date, datetime
 
 from station.core.models import LastMeal, LocalSyncFacts, Pass, ServiceCounters
 from station.store import cache, outbox
-
-# Meals still counted: not voided here (``voids``) and, for other lines, not voided there.
-_LOCAL_KEPT = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
-# remote_meals never holds this station's own meals (see ledger.served_in_service).
-_REMOTE_KEPT = "r.voided = 0"
+from station.store.ledger import LOCAL_KEPT, REMOTE_KEPT
 
 
 def last_passes(conn: sqlite3.Connection, day: date, limit: int = 8) -> list[Pass]:
@@ -65,9 +61,9 @@ def service_counters(conn: sqlite3.Connection, day: date, service: str) -> Servi
         conn.execute(
             "SELECT COUNT(*) FROM children c WHERE EXISTS (SELECT 1 FROM meals m"
             " WHERE m.child_id = c.id AND m.business_date = ?1 AND m.service = ?2"
-            f" AND {_LOCAL_KEPT}) OR EXISTS (SELECT 1 FROM remote_meals r"
+            f" AND {LOCAL_KEPT}) OR EXISTS (SELECT 1 FROM remote_meals r"
             " WHERE r.child_id = c.id AND r.business_date = ?1 AND r.service = ?2"
-            f" AND {_REMOTE_KEPT})",
+            f" AND {REMOTE_KEPT})",
             (d, service),
         ).fetchone()[0]
     )
@@ -75,9 +71,9 @@ def service_counters(conn: sqlite3.Connection, day: date, service: str) -> Servi
         conn.execute(
             "SELECT COUNT(*) FROM reservations x WHERE x.day = ?1 AND x.service = ?2"
             " AND NOT EXISTS (SELECT 1 FROM meals m WHERE m.child_id = x.child_id"
-            f" AND m.business_date = ?1 AND m.service = ?2 AND {_LOCAL_KEPT})"
+            f" AND m.business_date = ?1 AND m.service = ?2 AND {LOCAL_KEPT})"
             " AND NOT EXISTS (SELECT 1 FROM remote_meals r WHERE r.child_id = x.child_id"
-            f" AND r.business_date = ?1 AND r.service = ?2 AND {_REMOTE_KEPT})",
+            f" AND r.business_date = ?1 AND r.service = ?2 AND {REMOTE_KEPT})",
             (d, service),
         ).fetchone()[0]
     )
@@ -89,7 +85,7 @@ def last_meal(conn: sqlite3.Connection, station: str) -> LastMeal | None:
     row = conn.execute(
         "SELECT m.id, m.child_id, m.served_at, m.charged_cents, c.last_name, c.first_name,"
         " c.class_name FROM meals m LEFT JOIN children c ON c.id = m.child_id"
-        f" WHERE m.station = ? AND {_LOCAL_KEPT} ORDER BY m.id DESC LIMIT 1",
+        f" WHERE m.station = ? AND {LOCAL_KEPT} ORDER BY m.id DESC LIMIT 1",
         (station,),
     ).fetchone()
     if row is None:
