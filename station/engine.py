@@ -154,7 +154,7 @@ class ServingLine:
                 extra = {**verdict.extra, "pass_problem": problem.value}
                 verdict = dataclasses.replace(verdict, extra=extra)
             if verdict.served and verdict.child is not None:
-                # Staff tell the child how many prepaid meals are left (seed: credits).
+                # Staff tell the child how many prepaid meals remain booked after this one.
                 left = cache.prepaid_after(conn, verdict.child.id, verdict.business_date)
                 if left or verdict.reason is Reason.PREPAID:
                     extra = {**verdict.extra, "prepaid_remaining": left}
