@@ -307,3 +307,59 @@ def test_a_closure_day_cancels_and_refunds_its_bookings_and_cannot_be_booked(
     feed = app_client.get("/v1/sync/changes?limit=5000", headers=_auth(seeded.station_token))
     rows = {(c["kind"], c["key"]): c["data"] for c in feed.json()["changes"]}
     assert rows[("reservation", f"{child}/{day.isoformat()}/dejeuner")] is None
+
+
+def test_two_parents_booking_at_the_same_instant_make_one_booking_and_one_debit(
+    seeded: SeededSchool, portal_db: str
+) -> None:
+    import threading
+
+    from portal_sync_api.crud.accounts import Principal
+    from portal_sync_api.crud.bookings import book
+    from portal_sync_api.crud.ledger import balances
+    from portal_sync_api.crud.refs import family_by_ref
+    from portal_sync_api.models import Reservation
+
+    _settings(portal_db, booking_mode="prepaid")
+    day = _school_day(10)
+    engine = make_engine(portal_db)
+    try:
+        with session_scope(engine) as session:
+            family = family_by_ref(session, ref=seeded.families[0], school_code="1849").id
+            before = balances(session, family_ids=[family])[family]
+        start = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def parent() -> None:
+            own = make_engine(portal_db)
+            try:
+                start.wait()
+                with session_scope(own) as session:
+                    who = Principal(kind="parent", school_id=None, family_id=family)
+                    book(
+                        session,
+                        who,
+                        child_id=seeded.children[0],
+                        day=day,
+                        service="dejeuner",
+                        actor="parent",
+                    )
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                own.dispose()
+
+        threads = [threading.Thread(target=parent) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        with session_scope(engine) as session:
+            rows = (
+                session.execute(select(Reservation).where(Reservation.day == day)).scalars().all()
+            )
+            assert len(rows) == 1 and rows[0].debit_cents == 415
+            assert balances(session, family_ids=[family])[family] == before - 415
+    finally:
+        engine.dispose()
