@@ -79,7 +79,7 @@ def forecast(
                     service=service,
                     booked=len(children),
                     expected=round(total, 1),
-                    served=served.get((day, service)) if day <= today else None,
+                    served=served.get((day, service), 0) if day <= today else None,
                     classes=classes,
                 )
             )

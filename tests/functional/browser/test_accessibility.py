@@ -1,4 +1,4 @@
-"""Every page of the parents' space and the intendance's validation page, at phone and
+"""Every page of the parents' space and the intendance's pages, at phone and
 desktop sizes, in chromium: axe-core finds no violation of impact serious or critical,
 nothing scrolls sideways, and a full-page screenshot is written to tests/screenshots/."""
 
@@ -58,6 +58,10 @@ def _pending_accounts(page: Page, web: WebPortal) -> None:
     page.goto("/intendance/comptes-en-attente")
 
 
+def _intendance_home(page: Page, web: WebPortal) -> None:
+    log_in_as(page, web.intendance_email, web.intendance_password, lands_on="/intendance")
+
+
 def _child(page: Page, web: WebPortal) -> None:
     _as_parent(f"/famille/enfants/{web.own_child}")(page, web)
 
@@ -111,7 +115,9 @@ PAGES: dict[str, tuple[Opener, str]] = {
     "famille-page-introuvable": (_other_child, "Page introuvable"),
     "deconnexion": (_as_parent("/deconnexion"), "Déconnexion"),
     "accessibilite": (_anonymous("/accessibilite"), "accessibilité"),
+    "famille-reservations": (_as_parent("/famille/reservations"), "Réserver les repas"),
     "intendance-comptes-en-attente": (_pending_accounts, "Comptes en attente"),
+    "intendance-accueil": (_intendance_home, "Intendance"),
 }
 
 

@@ -140,4 +140,4 @@ def test_the_intendance_home_shows_the_kitchens_forecast_with_the_booking(
     assert "Prévision des repas" in page
     row = page.split(day.strftime("%d/%m/%Y"), 1)[1].split("</tr>", 1)[0]
     # Hervé is booked (6B); the seeded day's other bookings are in the past.
-    assert '<td class="nombre">1</td>' in row and "6B : 1 / 1" in row
+    assert 'data-label="Réservés">1</td>' in row and "6B : 1 / 1" in row
