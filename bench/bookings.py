@@ -153,19 +153,20 @@ def _usual_days(url: str) -> dict[str, Any]:
                 )
             ).one()
             stored = session.execute(select(func.count()).select_from(Reservation)).scalar_one()
+            columns = (
+                Child.ref.label("child"),
+                Reservation.day,
+                Reservation.service,
+                Reservation.prepaid,
+                Reservation.booking_ref,
+                Reservation.booked_by,
+                Reservation.booked_at,
+                Reservation.debit_cents,
+            )
             rows = [
-                {
-                    "child": ref,
-                    "day": r.day,
-                    "service": r.service,
-                    "prepaid": r.prepaid,
-                    "booking_ref": r.booking_ref,
-                    "booked_by": r.booked_by,
-                    "booked_at": r.booked_at,
-                    "debit_cents": r.debit_cents,
-                }
-                for r, ref in session.execute(
-                    select(Reservation, Child.ref).join(Child, Child.id == Reservation.child_id)
+                dict(r._mapping)
+                for r in session.execute(
+                    select(*columns).join(Child, Child.id == Reservation.child_id)
                 )
             ]
     finally:
@@ -437,18 +438,21 @@ def run(kind: str, directory: Path) -> list[Row]:
 
 
 def main() -> None:
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         rows = run("sqlite", Path(tmp))
         if _postgres_url():
             rows += run("postgresql", Path(tmp))
         else:
             rows.append(("postgresql", "skipped", "no server on 127.0.0.1:5432", "-", "-"))
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after the run"
     write_section(
         "Parents' bookings",
         f"School of {PUPILS} pupils (build_school, zone C holidays), one parent principal "
         "per family; the booking page through the app in process (TestClient) on the same "
         "database after the year was booked; the station at 10 s on a real portal "
-        "(uvicorn on loopback, SQLite), sharing the 2 cores with it.\n\n" + table(rows),
+        f"(uvicorn on loopback, SQLite), sharing the cores with it; {load} "
+        f"({os.cpu_count()} cores).\n\n" + table(rows),
     )
 
 
