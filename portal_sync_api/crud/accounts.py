@@ -8,7 +8,7 @@ nobody was shown, so the unique index never sees it again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -155,9 +155,10 @@ class Principal:
     school_id: int | None
     family_id: str | None
     station: Station | None = None
-    #: The user behind a user principal (who the audit log names).
-    user_id: int | None = None
-    email: str | None = None
+    #: The user behind a user principal (who the audit log names). Not part of what the
+    #: principal sees: two principals with the same visibility compare equal.
+    user_id: int | None = field(default=None, compare=False)
+    email: str | None = field(default=None, compare=False)
 
 
 def principal_for(session: Session, *, token: str) -> Principal | None:
