@@ -33,9 +33,12 @@ def row(f: CrashFigures) -> str:
     """One Markdown table row of a run's figures."""
     c = f.check
     other = len(c.invented) + len(c.ledger) + len(c.balances) + len(c.other)
+    variant = f.variant
+    if f.phases:  # what the killed sync process was doing
+        variant += " (" + ", ".join(f"{k} {n}" for k, n in f.phases.most_common()) + ")"
     cells = [
         f.database,
-        f.variant,
+        variant,
         str(f.seed),
         str(f.kills),
         str(c.meals),
@@ -62,7 +65,9 @@ def report(runs: list[CrashFigures]) -> str:
         "checked, balances compared (family_balances, SUM(ledger), every station) and each",
         "station's applied pages checked against the school's feed for skipped seqs",
         "(tests/support/crash_checks.py). *Syncs cut*: station syncs that failed because of",
-        "a kill. Target: 0 lost, 0 doubled, 0 gaps, 0 other problems.",
+        "a portal kill. A station run names what the killed sync was doing: `push`, `pull`,",
+        "`check` (asking its token's school), `between` (after a whole cycle).",
+        "Target: 0 lost, 0 doubled, 0 gaps, 0 other problems.",
         "",
         "| database | run | seed | kills | meals | voids | credits | syncs cut | lost "
         "| doubled | cursor gaps | other problems | time |",
