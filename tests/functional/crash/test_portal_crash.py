@@ -7,7 +7,7 @@ meal and void is at the portal exactly once, every ledger entry has its cause, b
 agree everywhere and no station skipped a feed seq (tests/support/crash_checks.py).
 
 ``PORTAL_CRASH_ROUNDS`` sets the kills (30 by default), ``PORTAL_CRASH_WORKERS_ROUNDS``
-those of the ``--workers 2`` run (3 by default: each restart spawns two fresh
+those of the ``--workers 2`` run (2 by default: each restart spawns two fresh
 interpreters), ``PORTAL_CRASH_SEED`` the seed (printed). ``bench/portal_crash.py`` runs
 1 000 kills by hand.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from tests.support.portal_crash import CrashFigures, crash_rounds, crash_seed, run_portal_crash
 
 ROUNDS = crash_rounds(30)
-WORKERS_ROUNDS = int(os.environ.get("PORTAL_CRASH_WORKERS_ROUNDS") or 3)
+WORKERS_ROUNDS = int(os.environ.get("PORTAL_CRASH_WORKERS_ROUNDS") or 2)
 
 
 def assert_nothing_lost(figures: CrashFigures, rounds: int) -> None:
