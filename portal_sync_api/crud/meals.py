@@ -17,7 +17,7 @@ from portal_sync_api.crud.bulk import insert_rows, member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.crud.ledger import family_refs, family_schools, put_balances
 from portal_sync_api.crud.meal_rules import MealRules
-from portal_sync_api.crud.refs import children_by_ref
+from portal_sync_api.crud.refs import ChildKeys, child_keys_by_ref
 from portal_sync_api.models import Child, LedgerEntry, Meal, School, Station, Void, new_key, table
 from portal_sync_api.schemas import ItemResult, MealIn, VoidIn, field_of, is_item_id
 
@@ -195,7 +195,7 @@ def ingest(
     school = session.get_one(School, station.school_id)
     meals_in = [i for i in items if isinstance(i, MealIn)]
     voids_in = [i for i in items if isinstance(i, VoidIn)]
-    children = children_by_ref(session, school_id=school.id, refs={m.child_id for m in meals_in})
+    children = child_keys_by_ref(session, school_id=school.id, refs={m.child_id for m in meals_in})
     family_of = {c.id: c.family_id for c in children.values()}
     targets = _void_targets(session, school_id=school.id, meal_refs=[v.meal_id for v in voids_in])
     # A transferred child's old meals: its family now, wherever the child is.
@@ -285,7 +285,7 @@ class _Batch:
     school: School
     rules: MealRules
     station: Station
-    children: dict[str, Child]  # the school's children named by the batch, by their id
+    children: dict[str, ChildKeys]  # the school's children named by the batch, by their id
     family_of: dict[str, str | None]  # child key -> family key
     family_ref: dict[str, str]  # family key -> the school's id of the family
     done_meals: dict[str, int]  # station id -> ack seq of meals applied by earlier requests

@@ -8,6 +8,7 @@ school in hand.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,31 @@ def children_by_ref(session: Session, *, school_id: int, refs: Collection[str]) 
     for cond in member_of(session, Child.ref, refs):
         query = select(Child).where(cond, Child.school_id == school_id)
         found.update({c.ref: c for c in session.execute(query).scalars()})
+    return found
+
+
+@dataclass(frozen=True)
+class ChildKeys:
+    """What a meal push needs of a child: its internal key, the school's id, its family."""
+
+    id: str
+    ref: str
+    family_id: str | None
+
+
+def child_keys_by_ref(
+    session: Session, *, school_id: int, refs: Collection[str]
+) -> dict[str, ChildKeys]:
+    """:func:`children_by_ref` reduced to three columns (no ORM objects: the meal push
+    looks up hundreds of children per batch)."""
+    found: dict[str, ChildKeys] = {}
+    for cond in member_of(session, Child.ref, refs):
+        query = select(Child.id, Child.ref, Child.family_id).where(
+            cond, Child.school_id == school_id
+        )
+        found.update(
+            {ref: ChildKeys(key, ref, family) for key, ref, family in session.execute(query)}
+        )
     return found
 
 
