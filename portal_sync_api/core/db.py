@@ -16,10 +16,12 @@ from portal_sync_api.core.config import normalize_database_url
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the station pulls read while a batch is written; foreign keys are off by
-    # default in SQLite and the schema relies on them.
+    # WAL lets the station pulls read while a batch is written; FULL syncs the WAL at each
+    # commit, so a batch answered ``applied`` survives a power cut (the station forgets it
+    # once acknowledged); foreign keys are off by default in SQLite and the schema relies
+    # on them.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
