@@ -1,4 +1,4 @@
-"""Station ↔ real portal on loopback, with faults injected between them (issue: sync)."""
+"""Station ↔ real portal on loopback, with faults injected between them."""
 
 from __future__ import annotations
 
