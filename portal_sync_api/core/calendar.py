@@ -4,7 +4,7 @@ Which days a meal can be served (closed weekdays, French public holidays, the sc
 holidays of the school's zone, closure days the intendance adds) and until when a meal
 can be booked or cancelled (docs/design.md §8, cutoff forms):
 
-- ``hours_before=48``: N hours before the service starts (seed: « 48 h avant le repas »);
+- ``hours_before=48``: N hours before the service starts (« 48 h avant le repas »);
 - ``days_before=1@09:30``: N school days before the meal, at HH:MM;
 - ``weekday_before=2@09:30``: ISO weekday D of the week before the meal's, at HH:MM
   (« avant le mardi 9 h 30 de la semaine précédente »);

@@ -318,7 +318,7 @@ def book_usual_days(
     now: datetime | None = None,
 ) -> UsualDaysSummary:
     """Book every school day of the chosen ISO ``weekdays`` from ``start`` to ``end``
-    (seed: « jours de fréquentation ») under the rules of :func:`book`, set-based: one
+    (families say « jours de fréquentation ») under the rules of :func:`book`, set-based: one
     lock, one read of the child's bookings, one insert, one feed flush; one summary."""
     child = visible_child(session, principal, child_id=child_id)
     if child is None:

@@ -40,7 +40,7 @@ from portal_sync_api.models import (
 )
 from portal_sync_api.schemas import MealPublic
 
-#: How many meals the home page lists per child (seed 000: « les derniers repas »).
+#: How many meals the home page lists per child (families expect « les derniers repas »).
 HOME_MEALS = 5
 #: How many ledger lines « Situation de mes comptes » lists (the running balance is
 #: computed over the whole ledger all the same).

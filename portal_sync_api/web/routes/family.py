@@ -433,7 +433,7 @@ def _booking_action(
 async def usual_days(
     request: Request, session: SessionDep, person: CurrentParent, _csrf: CsrfChecked
 ) -> Response:
-    """Book the chosen weekdays over a period in one step (seed: « jours de
+    """Book the chosen weekdays over a period in one step (families say « jours de
     fréquentation »); the summary says what was booked, skipped and refused."""
     form = await request.form(max_fields=20)
     child_id = str(form.get("enfant", ""))
