@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from portal_sync_api.api.deps import CurrentUser, SessionDep, check_path_id
 from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError, not_found
 from portal_sync_api.crud.accounts import Principal, visible_child
-from portal_sync_api.crud.bookings import BookingRefused, book, cancel, child_week
+from portal_sync_api.crud.bookings import BookingDone, BookingRefused, book, cancel, child_week
 from portal_sync_api.crud.reads import child_meals
 from portal_sync_api.schemas import (
     BookingPublic,
@@ -84,22 +87,7 @@ def put_reservation(
 ) -> BookingPublic:
     """Book the meal (idempotent). 409 ``cutoff_passed`` (with ``cutoff_at``) after the
     cutoff, ``insufficient_balance`` for a prepaid booking the wallet cannot pay."""
-    check_path_id(child_id, "child_id", "enfant")
-    try:
-        with session.begin():
-            done = book(
-                session, user, child_id=child_id, day=day, service=service, actor=_actor(user)
-            )
-    except BookingRefused as refusal:
-        raise _refused(refusal) from None
-    return BookingPublic(
-        child_id=child_id,
-        date=day,
-        service=service,
-        reserved=True,
-        prepaid=done.prepaid,
-        changed=done.changed,
-    )
+    return _booking(book, session, user, child_id, day, service)
 
 
 @router.delete("/{child_id}/reservations/{day}/{service}", response_model=BookingPublic)
@@ -108,10 +96,22 @@ def delete_reservation(
 ) -> BookingPublic:
     """Cancel the meal (idempotent); a prepaid booking is refunded. Same cutoff rule (the
     school's ``cancel_cutoff`` when it has one)."""
+    return _booking(cancel, session, user, child_id, day, service)
+
+
+def _booking(
+    action: Callable[..., BookingDone],
+    session: Session,
+    user: Principal,
+    child_id: str,
+    day: date,
+    service: str,
+) -> BookingPublic:
+    """Run ``book`` or ``cancel`` in one transaction and answer the meal's state."""
     check_path_id(child_id, "child_id", "enfant")
     try:
         with session.begin():
-            done = cancel(
+            done = action(
                 session, user, child_id=child_id, day=day, service=service, actor=_actor(user)
             )
     except BookingRefused as refusal:
@@ -120,7 +120,7 @@ def delete_reservation(
         child_id=child_id,
         date=day,
         service=service,
-        reserved=False,
+        reserved=action is book,
         prepaid=done.prepaid,
         changed=done.changed,
     )
