@@ -204,10 +204,7 @@ def book(
         return BookingDone(
             changed=False, prepaid=existing.prepaid, debit_cents=existing.debit_cents
         )
-    cutoff = calendar.cutoff_at(booking_rule(school), day, service)
-    late = now > cutoff
-    if late and principal.kind != "intendance":
-        raise _cutoff_passed(cutoff)
+    cutoff, late = _past_cutoff(principal, calendar, booking_rule(school), day, service, now)
     prepaid = school.booking_mode == "prepaid"
     debit = 0
     ref = uuid.uuid4().hex
@@ -269,10 +266,7 @@ def cancel(
     existing = _reservation(session, child, day, service)
     if existing is None:
         return BookingDone(changed=False, prepaid=False)
-    cutoff = calendar.cutoff_at(cancel_rule(school), day, service)
-    late = now > cutoff
-    if late and principal.kind != "intendance":
-        raise _cutoff_passed(cutoff)
+    cutoff, late = _past_cutoff(principal, calendar, cancel_rule(school), day, service, now)
     buffer = ChangeBuffer()
     refund = existing.debit_cents
     if refund and child.family_id is not None:
@@ -443,6 +437,23 @@ def _reservation(session: Session, child: Child, day: date, service: str) -> Res
             Reservation.child_id == child.id, Reservation.day == day, Reservation.service == service
         )
     ).scalar_one_or_none()
+
+
+def _past_cutoff(
+    principal: Principal,
+    calendar: SchoolCalendar,
+    rule: Cutoff,
+    day: date,
+    service: str,
+    now: datetime,
+) -> tuple[datetime, bool]:
+    """The cutoff of the meal and whether it has passed; past it, only the intendance may
+    go on (a parent gets ``cutoff_passed``)."""
+    cutoff = calendar.cutoff_at(rule, day, service)
+    late = now > cutoff
+    if late and principal.kind != "intendance":
+        raise _cutoff_passed(cutoff)
+    return cutoff, late
 
 
 def _cutoff_passed(cutoff: datetime) -> BookingRefused:
