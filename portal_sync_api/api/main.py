@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 
 from portal_sync_api import __version__, web
 from portal_sync_api.api import errors
-from portal_sync_api.api.routes import children, families, health, schools, sync
+from portal_sync_api.api.routes import children, families, health, payments, schools, sync
 from portal_sync_api.core.config import Settings
 from portal_sync_api.core.db import make_engine, make_sessionmaker
 from portal_sync_api.mail.lifespan import mail_lifespan
@@ -31,7 +31,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.settings = settings
     errors.install(app)
-    for module in (health, sync, children, families, schools):
+    for module in (health, sync, children, families, payments, schools):
         app.include_router(module.router)
     web.install(app)  # the pages for people; after the API's JSON error handlers
 

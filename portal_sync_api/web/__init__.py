@@ -9,7 +9,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portal_sync_api.web import errors
-from portal_sync_api.web.routes import auth, family, info, intendance
+from portal_sync_api.web.routes import (
+    auth,
+    family,
+    info,
+    intendance,
+    intendance_audit,
+    intendance_cards,
+    intendance_families,
+    intendance_imports,
+    intendance_stations,
+    payments,
+    statements,
+)
 
 STATIC = Path(__file__).with_name("static")
 
@@ -19,5 +31,17 @@ def install(app: FastAPI) -> None:
     paths (call after ``api.errors.install``: the JSON handlers stay for the API)."""
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, intendance, info, family):
+    for module in (
+        auth,
+        intendance,
+        intendance_stations,
+        intendance_families,
+        intendance_cards,
+        intendance_audit,
+        intendance_imports,
+        payments,
+        statements,
+        info,
+        family,
+    ):
         app.include_router(module.router, include_in_schema=False)
