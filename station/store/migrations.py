@@ -161,10 +161,24 @@ CREATE TABLE pass_keys (
 UPDATE meta SET value = '0' WHERE key = 'pull_cursor'
 """
 
+# The photo the portal announces for each child (feed kind ``photo``, by SHA-256); the
+# bytes are fetched after the pull into a folder beside the database, and
+# ``children.photo`` points at the local file once it is there. The pull cursor goes back
+# to 0, as in version 3: an earlier version skipped that kind.
+_V4 = """
+CREATE TABLE photos (
+    child_id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    as_of_seq INTEGER NOT NULL
+);
+UPDATE meta SET value = '0' WHERE key = 'pull_cursor'
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
     (2, "scan log: reader and read time", _V2),
     (3, "day pass public keys", _V3),
+    (4, "children's photos announced by the portal", _V4),
 )
 
 
