@@ -1,128 +1,50 @@
-"""Printable card sheets: CR80 cards, 10 per A4 page, Code 128 barcodes; no UI.
-
-python-barcode computes the Code 128 symbol (its module pattern) and reportlab draws it
-as vector bars at exact size, so the print is sharp at any printer resolution. Cards sit
-edge to edge in a 2 × 5 grid with crop marks in the margins on every cut line.
-"""
+"""Printable card sheets for ``station cards print``: the drawing is shared with the
+portal's cards page (``cantine_contract/card_sheet.py``); the school's title is the
+station's own choice."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from cantine_contract.card_sheet import (
+    BAR_HEIGHT,
+    CARD_HEIGHT,
+    CARD_WIDTH,
+    CARDS_PER_PAGE,
+    COLUMNS,
+    MARGIN_X,
+    MARGIN_Y,
+    MODULE,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    ROWS,
+    CardFace,
+    barcode_modules,
+    card_origin,
+    draw_card,
+    write_sheets,
+)
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-
-CARD_WIDTH = 85.6 * mm
-CARD_HEIGHT = 54.0 * mm
-COLUMNS, ROWS = 2, 5
-CARDS_PER_PAGE = COLUMNS * ROWS
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN_X = (PAGE_WIDTH - COLUMNS * CARD_WIDTH) / 2
-MARGIN_Y = (PAGE_HEIGHT - ROWS * CARD_HEIGHT) / 2
-MODULE = 0.30 * mm  # narrowest bar; 0.25 mm and up scans reliably on laser prints
-BAR_HEIGHT = 14 * mm
-CROP_MARK = 5 * mm
-
-
-@dataclass(frozen=True)
-class CardFace:
-    """What one printed card shows."""
-
-    school_name: str
-    child_name: str
-    class_name: str
-    code: str
+__all__ = [
+    "BAR_HEIGHT",
+    "CARDS_PER_PAGE",
+    "CARD_HEIGHT",
+    "CARD_WIDTH",
+    "COLUMNS",
+    "MARGIN_X",
+    "MARGIN_Y",
+    "MODULE",
+    "PAGE_HEIGHT",
+    "PAGE_WIDTH",
+    "ROWS",
+    "CardFace",
+    "barcode_modules",
+    "card_origin",
+    "draw_card",
+    "school_title",
+    "write_sheets",
+]
 
 
 def school_title(configured: str, pulled: str, code: str) -> str:
     """The school name a card shows: the configured one, else the name the station pulled
     from the portal, else « Établissement CODE » (before the first sync)."""
     return configured.strip() or pulled.strip() or f"Établissement {code}"
-
-
-def barcode_modules(code: str) -> str:
-    """The Code 128 module pattern of ``code`` (``"1"`` bar, ``"0"`` space), quiet zones aside."""
-    import barcode
-
-    symbol = barcode.get_barcode_class("code128")(code)
-    pattern: str = symbol.build()[0]
-    return pattern
-
-
-def card_origin(index: int) -> tuple[float, float]:
-    """Bottom-left corner (points) of the card at ``index`` (0-9) on its page."""
-    col, row = index % COLUMNS, index // COLUMNS
-    return MARGIN_X + col * CARD_WIDTH, PAGE_HEIGHT - MARGIN_Y - (row + 1) * CARD_HEIGHT
-
-
-def _crop_marks(canvas: Canvas) -> None:
-    canvas.setLineWidth(0.3)
-    gap = 1.5 * mm
-    for col in range(COLUMNS + 1):
-        x = MARGIN_X + col * CARD_WIDTH
-        top, bottom = PAGE_HEIGHT - MARGIN_Y, MARGIN_Y
-        canvas.line(x, top + gap, x, top + gap + CROP_MARK)
-        canvas.line(x, bottom - gap, x, bottom - gap - CROP_MARK)
-    for row in range(ROWS + 1):
-        y = MARGIN_Y + row * CARD_HEIGHT
-        left, right = MARGIN_X, PAGE_WIDTH - MARGIN_X
-        canvas.line(left - gap, y, left - gap - CROP_MARK, y)
-        canvas.line(right + gap, y, right + gap + CROP_MARK, y)
-
-
-def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> float:
-    """The largest font size up to ``size`` at which ``text`` fits in ``width``."""
-    while size > 5 and canvas.stringWidth(text, font, size) > width:
-        size -= 0.5
-    return size
-
-
-def draw_card(canvas: Canvas, face: CardFace, x: float, y: float) -> None:
-    """Draw one card with its bottom-left corner at (x, y)."""
-    pad = 4 * mm
-    inner = CARD_WIDTH - 2 * pad
-    center = x + CARD_WIDTH / 2
-    canvas.setFillGray(0)
-    size = _fit(canvas, face.school_name, "Helvetica-Bold", 9, inner)
-    canvas.setFont("Helvetica-Bold", size)
-    canvas.drawCentredString(center, y + CARD_HEIGHT - pad - 7, face.school_name)
-    size = _fit(canvas, face.child_name, "Helvetica-Bold", 12, inner)
-    canvas.setFont("Helvetica-Bold", size)
-    canvas.drawCentredString(center, y + CARD_HEIGHT - pad - 20, face.child_name)
-    canvas.setFont("Helvetica", 9)
-    canvas.drawCentredString(center, y + CARD_HEIGHT - pad - 31, f"Classe {face.class_name}")
-    modules = barcode_modules(face.code)
-    module = min(MODULE, inner / (len(modules) + 20))
-    left = center - len(modules) * module / 2
-    bars_bottom = y + pad + 11
-    for i, bit in enumerate(modules):
-        if bit == "1":
-            canvas.rect(left + i * module, bars_bottom, module, BAR_HEIGHT, stroke=0, fill=1)
-    canvas.setFont("Helvetica", 10)
-    canvas.drawCentredString(center, y + pad + 2, face.code)
-
-
-def write_sheets(faces: Sequence[CardFace], out: Path) -> int:
-    """Write ``faces`` as A4 sheets to ``out`` (mode 0600: names and card numbers);
-    returns the number of pages."""
-    # Created (or narrowed) private before reportlab opens it, which keeps the mode.
-    fd = os.open(out, os.O_CREAT | os.O_WRONLY, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
-    canvas = Canvas(str(out), pagesize=A4)
-    canvas.setTitle("Cartes de cantine")
-    pages = 0
-    for start in range(0, len(faces), CARDS_PER_PAGE):
-        _crop_marks(canvas)
-        for index, face in enumerate(faces[start : start + CARDS_PER_PAGE]):
-            draw_card(canvas, face, *card_origin(index))
-        canvas.showPage()
-        pages += 1
-    canvas.save()
-    return pages
