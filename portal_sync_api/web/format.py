@@ -22,6 +22,10 @@ MINUS = "\u2212"
 
 _WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 _WEEKDAYS_LONG = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    *("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août"),
+    *("septembre", "octobre", "novembre", "décembre"),
+)
 _SERVICES = {
     "petit_dejeuner": "Petit-déjeuner",
     "dejeuner": "Déjeuner",
@@ -53,6 +57,16 @@ def long_date(day: date) -> str:
     return f"{_WEEKDAYS_LONG[day.weekday()]} {day:%d/%m/%Y}"
 
 
+def written_date(day: date) -> str:
+    """``date(2026, 12, 1)`` → ``mardi 1 décembre 2026`` (statements)."""
+    return f"{_WEEKDAYS_LONG[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def month_label(year: int, month: int) -> str:
+    """``(2026, 12)`` → ``décembre 2026``."""
+    return f"{_MONTHS[month - 1]} {year}"
+
+
 def instant(value: str | datetime, timezone: str = "Europe/Paris") -> str:
     """An ISO-8601 instant (as stored, often UTC) → ``24/11/2025 à 12:04`` on the
     school's clock."""
@@ -81,6 +95,7 @@ def register(environment: Environment) -> None:
         "fam_signed_euros": signed_euros,
         "fam_date": short_date,
         "fam_long_date": long_date,
+        "fam_written_date": written_date,
         "fam_instant": instant,
         "fam_service": service_label,
         "fam_code": code_label,

@@ -1,0 +1,1 @@
+"""Documents the portal hands to people as files: monthly statements as PDF and CSV."""

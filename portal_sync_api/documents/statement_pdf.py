@@ -1,0 +1,249 @@
+"""Monthly statements as PDF (A4, reportlab): the school's name and the period at the top
+of every page, « page 1/3 » at the bottom, a summary (opening balance, a total per kind of
+operation, closing balance), then one table per kind of operation whose header row is
+repeated on each page it runs onto. Money and dates are written the French way
+(``−4,15 €``, ``mardi 1 décembre 2026``) in a font that draws them (``fonts.py``).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from portal_sync_api.crud.family_view import KIND_LABELS
+from portal_sync_api.crud.statements import MEAL_SECTIONS, Statement, StatementSection
+from portal_sync_api.documents.fonts import DocumentFont, document_font
+from portal_sync_api.web.format import (
+    euros,
+    month_label,
+    service_label,
+    signed_euros,
+    written_date,
+)
+
+MARGIN = 16 * mm
+WIDTH = A4[0] - 2 * MARGIN
+#: Column widths of a meal table (day, child, service, reference, amount) and of the
+#: others (date, operation, reference, amount), in fractions of the page's width.
+MEAL_COLUMNS: tuple[float, ...] = (0.29, 0.21, 0.12, 0.25, 0.13)
+OTHER_COLUMNS: tuple[float, ...] = (0.29, 0.33, 0.25, 0.13)
+HEADER_FILL = colors.HexColor("#e8eef5")
+RULE = colors.HexColor("#7a8794")
+
+
+class _Styles:
+    def __init__(self, font: DocumentFont) -> None:
+        self.font = font
+        base = ParagraphStyle("base", fontName=font.regular, fontSize=8.5, leading=10.5)
+        self.cell = base
+        # References are long ids (``meal:0193…``): smaller, so that most fit on one line.
+        self.reference = ParagraphStyle("reference", parent=base, fontSize=7.5, leading=9.5)
+        self.amount = ParagraphStyle("amount", parent=base, alignment=TA_RIGHT)
+        self.head = ParagraphStyle("head", parent=base, fontName=font.bold)
+        self.head_amount = ParagraphStyle("head_amount", parent=self.head, alignment=TA_RIGHT)
+        self.body = ParagraphStyle("body", parent=base, fontSize=10, leading=14)
+        self.title = ParagraphStyle(
+            "title", parent=base, fontName=font.bold, fontSize=16, leading=20, spaceAfter=4 * mm
+        )
+        self.h2 = ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=font.bold,
+            fontSize=12,
+            leading=15,
+            spaceBefore=6 * mm,
+            spaceAfter=2 * mm,
+        )
+
+    def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
+        """A paragraph of plain text (escaped: names and references are data)."""
+        return Paragraph(escape(self.font.text(text)), style or self.cell)
+
+
+def _table(rows: list[list[Any]], widths: tuple[float, ...], *, total_row: bool) -> Table:
+    table = Table(rows, colWidths=[w * WIDTH for w in widths], repeatRows=1)
+    commands: list[tuple[Any, ...]] = [
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#c9d1d9")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if total_row:
+        commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, RULE))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _section(styles: _Styles, statement: Statement, section: StatementSection) -> list[Any]:
+    zone = ZoneInfo(statement.timezone)
+    p, head = styles.p, styles.head
+    if section.key in MEAL_SECTIONS:
+        header = ["Jour du repas", "Enfant", "Service", "Référence", "Montant"]
+        widths = MEAL_COLUMNS
+        body = [
+            [
+                p(
+                    written_date(line.day)
+                    if line.day
+                    else written_date(line.at.astimezone(zone).date())
+                ),
+                p(line.child or "—"),
+                p(service_label(line.service) if line.service else "—"),
+                p(line.reference, styles.reference),
+                p(signed_euros(line.amount_cents), styles.amount),
+            ]
+            for line in section.lines
+        ]
+    else:
+        header = ["Date", "Opération", "Référence", "Montant"]
+        widths = OTHER_COLUMNS
+        body = [
+            [
+                p(written_date(line.at.astimezone(zone).date())),
+                p(KIND_LABELS.get(line.kind, line.kind)),
+                p(line.reference, styles.reference),
+                p(signed_euros(line.amount_cents), styles.amount),
+            ]
+            for line in section.lines
+        ]
+    rows: list[list[Any]] = [
+        [p(h, head) for h in header[:-1]] + [p(header[-1], styles.head_amount)]
+    ]
+    rows.extend(body)
+    total = [p(f"Total — {section.title.lower()}", head)] + [""] * (len(header) - 2)
+    rows.append([*total, p(signed_euros(section.total_cents), styles.head_amount)])
+    table = _table(rows, widths, total_row=True)
+    table.setStyle(TableStyle([("SPAN", (0, -1), (-2, -1))]))
+    # A title never stands alone at the foot of a page: it starts the next one then.
+    return [CondPageBreak(35 * mm), p(section.title, styles.h2), table]
+
+
+def _summary(styles: _Styles, statement: Statement) -> Table:
+    p, head = styles.p, styles.head
+    rows: list[list[Any]] = [
+        [p("Résumé du mois", head), p("Montant", styles.head_amount)],
+        [
+            p(f"Solde d'ouverture au {written_date(statement.first_day)}", head),
+            p(euros(statement.opening_cents), styles.head_amount),
+        ],
+    ]
+    for section in statement.sections:
+        if section.lines or section.key != "other":
+            count = len(section.lines)
+            rows.append(
+                [
+                    p(f"{section.title} ({count} opération{'s' if count > 1 else ''})"),
+                    p(signed_euros(section.total_cents), styles.amount),
+                ]
+            )
+    rows.append(
+        [
+            p(f"Solde de clôture au {written_date(statement.last_day)}", head),
+            p(euros(statement.closing_cents), styles.head_amount),
+        ]
+    )
+    return _table(rows, (0.75, 0.25), total_row=True)
+
+
+def _story(styles: _Styles, statement: Statement) -> list[Any]:
+    period = month_label(statement.year, statement.month)
+    family = statement.family_ref
+    if statement.children:
+        family += " — " + ", ".join(statement.children)
+    story: list[Any] = [
+        styles.p(f"Relevé de compte de cantine — {period}", styles.title),
+        styles.p(f"Établissement : {statement.school_name}", styles.body),
+        styles.p(f"Famille : {family}", styles.body),
+        styles.p(
+            f"Période : du {written_date(statement.first_day)} "
+            f"au {written_date(statement.last_day)}",
+            styles.body,
+        ),
+        Spacer(1, 4 * mm),
+        _summary(styles, statement),
+    ]
+    sections = [s for s in statement.sections if s.lines]
+    if not sections:
+        story.append(Spacer(1, 4 * mm))
+        story.append(styles.p("Aucune opération sur le compte ce mois-ci.", styles.body))
+    for section in sections:
+        story.extend(_section(styles, statement, section))
+    return story
+
+
+def _canvas_maker(statement: Statement, font: DocumentFont) -> type[Canvas]:
+    period = month_label(statement.year, statement.month)
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        """Keeps each page until the last one is known, then writes « page i/n »."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._frame(number, total)
+                super().showPage()
+            super().save()
+
+        def _frame(self, number: int, total: int) -> None:
+            top = A4[1] - 10 * mm
+            self.setFont(font.bold, 9)
+            self.drawString(MARGIN, top, font.text(statement.school_name))
+            self.setFont(font.regular, 9)
+            self.drawRightString(A4[0] - MARGIN, top, font.text(f"Relevé de compte — {period}"))
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.5)
+            self.line(MARGIN, top - 2 * mm, A4[0] - MARGIN, top - 2 * mm)
+            bottom = 9 * mm
+            self.drawString(MARGIN, bottom, font.text(f"Famille {statement.family_ref}"))
+            self.drawRightString(A4[0] - MARGIN, bottom, f"page {number}/{total}")
+
+    return NumberedCanvas
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    """The statement as an A4 PDF."""
+    font = document_font()
+    buffer = io.BytesIO()
+    period = month_label(statement.year, statement.month)
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=18 * mm,
+        bottomMargin=16 * mm,
+        title=font.text(f"Relevé de compte de cantine — {period} — famille {statement.family_ref}"),
+        author=font.text(statement.school_name),
+        lang="fr-FR",
+        invariant=True,
+    )
+    document.build(_story(_Styles(font), statement), canvasmaker=_canvas_maker(statement, font))
+    return buffer.getvalue()
