@@ -372,7 +372,8 @@ class Void(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     ref: Mapped[str] = mapped_column(String(64))
     meal_id: Mapped[str] = mapped_column(ForeignKey("meals.id"), unique=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    #: ``None`` for a meal voided by the intendance from its pages (who: ``audit_log``).
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), nullable=True)
     voided_at: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     refund_cents: Mapped[int] = mapped_column(Integer)
@@ -415,3 +416,14 @@ class Change(Base):
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for bulk statements that skip the ORM's per-row work."""
     return cast(Table, model.__table__)
+
+
+class CardCounter(Base):
+    """The highest card number a school issued from the intendance's pages: a new card
+    takes the next number above it and above every card the school ever had, so a
+    number is never given twice (docs/design.md §8, cards)."""
+
+    __tablename__ = "card_counters"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

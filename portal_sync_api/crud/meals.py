@@ -419,3 +419,84 @@ def _seen(
     if item_id in new:
         return ItemResult(id=item_id, status="duplicate"), new[item_id]["_ack"]
     return None
+
+
+@dataclass(frozen=True)
+class IntendanceVoid:
+    """What :func:`void_by_intendance` did: the void's id, the refund, the ack seq."""
+
+    void_ref: str
+    meal_ref: str
+    refund_cents: int
+    seq: int
+
+
+def void_by_intendance(
+    session: Session, *, school: School, meal_ref: str, reason: str, now: datetime
+) -> IntendanceVoid | None:
+    """Void meal ``meal_ref`` of ``school`` from the intendance's pages, as a station's
+    void is applied: a ``voids`` row (at no station, no undo window), the charge
+    refunded to the family's ledger (``void:<meal key>``), the meal published voided in
+    the changes feed and the family's balance after it. ``None`` when the school has no
+    such meal; :class:`ValueError` (French) when it is already voided or its refund's
+    reference is taken."""
+    targets = _void_targets(session, school_id=school.id, meal_refs=[meal_ref])
+    if meal_ref not in targets:
+        return None
+    family_of = _families_of(session, child_ids={targets[meal_ref]["child_id"]})
+    family_id = family_of.get(targets[meal_ref]["child_id"])
+    families = {family_id} if family_id else set()
+    fam_schools = family_schools(session, family_ids=families)
+    lock_schools(session, school_ids={school.id, *(s for v in fam_schools.values() for s in v)})
+    # Under the lock: a station's void (or another click) may have committed meanwhile.
+    target = _void_targets(session, school_id=school.id, meal_refs=[meal_ref])[meal_ref]
+    if target["voided"]:
+        raise ValueError("Ce repas est déjà annulé.")
+    refund = int(target["charged_cents"])
+    reference = f"void:{target['id']}"
+    if refund and family_id and _taken_references(session, [reference]):
+        raise ValueError("Le remboursement de ce repas est déjà au compte de la famille.")
+    received = now.astimezone(UTC).isoformat(timespec="seconds")
+    buffer = ChangeBuffer()
+    buffer.put(
+        school_id=school.id,
+        kind="meal",
+        key=meal_ref,
+        data=meal_data(target, station=target["station_name"], voided=True),
+    )
+    family_ref = family_refs(session, family_ids=families).get(family_id) if family_id else None
+    if refund and family_id:
+        insert_rows(
+            session,
+            table(LedgerEntry),
+            [
+                {
+                    "family_id": family_id,
+                    "kind": "void_refund",
+                    "amount_cents": refund,
+                    "reference": reference,
+                    "at": received,
+                }
+            ],
+        )
+        put_balances(session, family_ids=families, buffer=buffer, schools=fam_schools)
+    seqs = buffer.flush(session)
+    ack = _ack_ref(refund, family_ref, meal_ref)
+    seq = seqs[(school.id, ack[0], ack[1])]
+    void_ref = f"intendance-{new_key()}"
+    session.add(
+        Void(
+            id=new_key(),
+            ref=void_ref,
+            school_id=school.id,
+            meal_id=target["id"],
+            station_id=None,
+            voided_at=received,
+            reason=reason[:200],
+            refund_cents=refund,
+            ack_seq=seq,
+            received_at=received,
+        )
+    )
+    session.flush()
+    return IntendanceVoid(void_ref=void_ref, meal_ref=meal_ref, refund_cents=refund, seq=seq)

@@ -1,0 +1,447 @@
+"""The intendance's families: the school's families found by a child's or family's name
+or a card number, negative balances first (with the day they went negative), a family's
+page (children, cards, ledger, bookings, last meals, notices) and the correction of a meal.
+
+Names are searched the way the station's F2 search reads them: case, accents and word
+order ignored (the station's rule written again here: the portal never imports it).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal_sync_api.crud import audit
+from portal_sync_api.crud.accounts import Principal
+from portal_sync_api.crud.bookings import Slot, child_week
+from portal_sync_api.crud.family_view import LedgerLine, ledger_lines, split_codes
+from portal_sync_api.crud.ledger import running_balances
+from portal_sync_api.crud.meals import void_by_intendance
+from portal_sync_api.crud.reads import child_meals, euros
+from portal_sync_api.mail.models import OutboxMail
+from portal_sync_api.models import Card, Child, Family, LedgerEntry, Meal, School, User
+from portal_sync_api.schemas import MealPublic
+
+#: Families per page of the list.
+PAGE_SIZE = 30
+#: Meals listed per child on a family's page.
+FAMILY_PAGE_MEALS = 10
+#: Ledger lines on a family's page.
+FAMILY_PAGE_LEDGER = 100
+#: Notices listed on a family's page.
+FAMILY_PAGE_NOTICES = 20
+#: Days of bookings shown ahead, from today.
+BOOKINGS_AHEAD_DAYS = 21
+
+#: Why a meal is cancelled, as the form offers it: (code, label).
+VOID_REASONS = (
+    ("mauvais_eleve", "Mauvais élève enregistré"),
+    ("non_servi", "Repas non servi"),
+    ("double_passage", "Passage compté deux fois"),
+    ("decision", "Décision de l'intendance"),
+    ("autre", "Autre motif"),
+)
+_CARD = re.compile(r"^(\d+)-(\d{5})$")
+_CARD_DIGITS = re.compile(r"^\d{5}$")
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased without accents (``Élodie`` → ``elodie``, ``Œ`` → ``oe``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.replace("œ", "oe").replace("æ", "ae")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in fold(text).replace("-", " ").replace("'", " ").split() if w]
+
+
+def name_matches(query: str, last_name: str, first_name: str) -> bool:
+    """Every word typed starts a different word of the child's names, in any order."""
+    wanted = _words(query)
+    if not wanted:
+        return False
+    names = _words(last_name) + _words(first_name)
+    used: set[int] = set()
+    for word in sorted(wanted, key=len, reverse=True):
+        match = next(
+            (i for i, name in enumerate(names) if i not in used and name.startswith(word)), None
+        )
+        if match is None:
+            return False
+        used.add(match)
+    return True
+
+
+def _name_key(child: Child) -> tuple[str, str, str]:
+    return (fold(child.last_name), fold(child.first_name), child.ref)
+
+
+def matching_children(session: Session, *, school: School, query: str) -> list[Child]:
+    """The school's children matching ``query``: a card number (``1849-00042`` or its
+    last five digits ``00042``), else the child's names; by name."""
+    text = query.strip()
+    children = session.execute(select(Child).where(Child.school_id == school.id)).scalars()
+    card = _CARD.match(text)
+    if card or _CARD_DIGITS.match(text):
+        code_cond = Card.code == text if card else Card.code == f"{school.code}-{text}"
+        holders = set(session.execute(select(Card.child_id).where(code_cond)).scalars())
+        found = [c for c in children if c.id in holders]
+    else:
+        found = [c for c in children if name_matches(text, c.last_name, c.first_name)]
+    return sorted(found, key=_name_key)
+
+
+# -- the list ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    """A family in the list."""
+
+    ref: str
+    children: tuple[tuple[str, str, str], ...]  # (last name, first name, class)
+    balance_cents: int
+    #: When the balance last went below zero and stayed there (ISO instant), if negative.
+    negative_since: str | None
+
+
+@dataclass(frozen=True)
+class FamilyList:
+    """A page of the school's families."""
+
+    rows: tuple[FamilyRow, ...]
+    total: int
+    page: int
+    pages: int
+    negatives: int
+    timezone: str
+
+
+def _school_families(session: Session, school: School) -> list[Family]:
+    """The families of the school: imported by it, or with a child in it."""
+    with_child = select(Child.family_id).where(Child.school_id == school.id)
+    query = select(Family).where(or_(Family.school_id == school.id, Family.id.in_(with_child)))
+    return list(session.execute(query).scalars())
+
+
+def negative_since(session: Session, *, family_ids: list[str]) -> dict[str, str]:
+    """For each family whose ledger ends below zero, the instant of the entry that took
+    it below zero for the last time."""
+    result: dict[str, str] = {}
+    if not family_ids:
+        return result
+    running: dict[str, int] = {}
+    since: dict[str, str | None] = {}
+    rows = session.execute(
+        select(LedgerEntry.family_id, LedgerEntry.amount_cents, LedgerEntry.at)
+        .where(LedgerEntry.family_id.in_(family_ids))
+        .order_by(LedgerEntry.id)
+    )
+    for family_id, amount, at in rows:
+        before = running.get(family_id, 0)
+        after = before + amount
+        running[family_id] = after
+        if after < 0 <= before:
+            since[family_id] = at
+        elif after >= 0:
+            since[family_id] = None
+    for family_id, went_negative in since.items():
+        if went_negative is not None and running[family_id] < 0:
+            result[family_id] = went_negative
+    return result
+
+
+def _rows(session: Session, families: list[Family], children: list[Child]) -> list[FamilyRow]:
+    by_family: dict[str, list[Child]] = {}
+    for child in sorted(children, key=_name_key):
+        if child.family_id:
+            by_family.setdefault(child.family_id, []).append(child)
+    keys = [f.id for f in families]
+    balances = running_balances(session, family_ids=keys)
+    negative = [k for k in keys if balances[k] < 0]
+    since = negative_since(session, family_ids=negative)
+    rows = [
+        FamilyRow(
+            ref=f.ref,
+            children=tuple(
+                (c.last_name, c.first_name, c.class_name) for c in by_family.get(f.id, [])
+            ),
+            balance_cents=balances[f.id],
+            negative_since=since.get(f.id),
+        )
+        for f in families
+    ]
+
+    def order(row: FamilyRow) -> tuple[int, str, str, str]:
+        # Negative balances first, the lowest first; then by the first child's name.
+        first = row.children[0] if row.children else ("", "", "")
+        return (min(row.balance_cents, 0), fold(first[0]), fold(first[1]), row.ref)
+
+    return sorted(rows, key=order)
+
+
+def family_list(session: Session, *, school: School, query: str = "", page: int = 1) -> FamilyList:
+    """The school's families matching ``query`` (every family when empty), negative
+    balances first (the lowest first), then by the first child's name; page ``page``."""
+    families = _school_families(session, school)
+    children = list(session.execute(select(Child).where(Child.school_id == school.id)).scalars())
+    text = query.strip()
+    if text:
+        wanted = {c.family_id for c in matching_children(session, school=school, query=text)}
+        folded = fold(text)
+        families = [f for f in families if f.id in wanted or fold(f.ref) == folded]
+    rows = _rows(session, families, children)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return FamilyList(
+        rows=tuple(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
+        total=len(rows),
+        page=page,
+        pages=pages,
+        negatives=sum(1 for r in rows if r.balance_cents < 0),
+        timezone=school.timezone,
+    )
+
+
+NEGATIVES_CSV_HEADERS = ("famille", "enfants", "classes", "solde (€)", "négatif depuis le")
+
+
+def negatives_csv(session: Session, *, school: School) -> bytes:
+    """The school's families with a negative balance, lowest first, as a CSV French Excel
+    opens: ``;``, UTF-8 with BOM, CRLF, decimal comma; text cells guarded against
+    formulas."""
+    children = list(session.execute(select(Child).where(Child.school_id == school.id)).scalars())
+    rows = _rows(session, _school_families(session, school), children)
+    zone = ZoneInfo(school.timezone)
+    lines = [";".join(NEGATIVES_CSV_HEADERS)]
+    for row in rows:
+        if row.balance_cents >= 0:
+            continue
+        since = ""
+        if row.negative_since:
+            since = f"{datetime.fromisoformat(row.negative_since).astimezone(zone):%d/%m/%Y}"
+        cells = [
+            audit.csv_cell(row.ref),
+            audit.csv_cell(", ".join(f"{last} {first}" for last, first, _ in row.children)),
+            audit.csv_cell(", ".join(sorted({klass for _, _, klass in row.children}))),
+            euros(row.balance_cents),
+            since,
+        ]
+        lines.append(";".join(cells))
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+# -- a family's page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildDetail:
+    """A child on its family's page."""
+
+    ref: str
+    last_name: str
+    first_name: str
+    class_name: str
+    regime: str
+    diet: tuple[str, ...]
+    allergies: tuple[str, ...]
+    cards: tuple[tuple[str, str], ...]  # (code, status)
+    meals: tuple[MealPublic, ...]
+    bookings: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An e-mail the portal queued for the family."""
+
+    created_at: str
+    to_address: str
+    subject: str
+    status: str
+
+
+@dataclass(frozen=True)
+class FamilyPage:
+    """Everything the family's page shows; ``family`` and ``school`` are the rows (the
+    counter-payment and statement pieces of the page take them)."""
+
+    family: Family
+    school: School
+    children: tuple[ChildDetail, ...]
+    balance_cents: int
+    negative_since: str | None
+    ledger: tuple[LedgerLine, ...]
+    ledger_total: int
+    notices: tuple[Notice, ...]
+
+    @property
+    def title(self) -> str:
+        """What the page calls the family: its first child's last name."""
+        return self.children[0].last_name if self.children else "Famille"
+
+
+def school_family(session: Session, *, school: School, family_ref: str) -> Family | None:
+    """The family of the school's id ``family_ref``, if it is one of the school's."""
+    for family in session.execute(select(Family).where(Family.ref == family_ref)).scalars():
+        if family.school_id == school.id:
+            return family
+        has_child = session.execute(
+            select(Child.id).where(Child.family_id == family.id, Child.school_id == school.id)
+        ).first()
+        if has_child is not None:
+            return family
+    return None
+
+
+def family_page(
+    session: Session, principal: Principal, *, school: School, family_ref: str, now: datetime
+) -> FamilyPage | None:
+    """The page of family ``family_ref`` of the school (``None`` when not the school's)."""
+    family = school_family(session, school=school, family_ref=family_ref)
+    if family is None:
+        return None
+    children = sorted(
+        session.execute(
+            select(Child).where(Child.family_id == family.id, Child.school_id == school.id)
+        ).scalars(),
+        key=_name_key,
+    )
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
+    details = []
+    for child in children:
+        cards = session.execute(
+            select(Card.code, Card.status).where(Card.child_id == child.id).order_by(Card.code)
+        ).all()
+        week = child_week(
+            session,
+            principal,
+            child_id=child.ref,
+            start=today,
+            end=today + timedelta(days=BOOKINGS_AHEAD_DAYS - 1),
+            now=now,
+        )
+        slots = tuple(s for s in week[1] if s.reserved) if week else ()
+        details.append(
+            ChildDetail(
+                ref=child.ref,
+                last_name=child.last_name,
+                first_name=child.first_name,
+                class_name=child.class_name,
+                regime=child.regime,
+                diet=split_codes(child.diet),
+                allergies=split_codes(child.allergies),
+                cards=tuple((code, status) for code, status in cards),
+                meals=tuple(child_meals(session, child_id=child.id, limit=FAMILY_PAGE_MEALS)),
+                bookings=slots,
+            )
+        )
+    lines = ledger_lines(session, family_id=family.id)
+    addresses = set(
+        session.execute(select(User.email).where(User.family_id == family.id)).scalars()
+    )
+    if family.email:
+        addresses.add(family.email)
+    mails = session.execute(
+        select(OutboxMail)
+        .where(OutboxMail.to_address.in_(sorted(addresses)))
+        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+        .limit(FAMILY_PAGE_NOTICES)
+    ).scalars()
+    balance = running_balances(session, family_ids=[family.id])[family.id]
+    return FamilyPage(
+        family=family,
+        school=school,
+        children=tuple(details),
+        balance_cents=balance,
+        negative_since=negative_since(session, family_ids=[family.id]).get(family.id),
+        ledger=tuple(lines[:FAMILY_PAGE_LEDGER]),
+        ledger_total=len(lines),
+        notices=tuple(Notice(m.created_at, m.to_address, m.subject, m.status) for m in mails),
+    )
+
+
+class MealCorrectionRefused(Exception):
+    """A meal correction that cannot be done: ``field`` names the input, ``message`` says
+    why in French; ``not_found`` when the meal is not the family's."""
+
+    def __init__(self, field: str, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.not_found = not_found
+
+
+def void_reason(code: str, detail: str) -> str:
+    """The reason recorded for a cancelled meal, from the form's choice and its free
+    text; raises :class:`MealCorrectionRefused` when missing."""
+    label = dict(VOID_REASONS).get(code)
+    detail = " ".join(detail.split())
+    if label is None:
+        raise MealCorrectionRefused("reason", "Choisissez le motif de l'annulation.")
+    if code == "autre" and not detail:
+        raise MealCorrectionRefused("detail", "Précisez le motif de l'annulation.")
+    if len(detail) > 150:
+        raise MealCorrectionRefused("detail", "La précision tient en 150 caractères au plus.")
+    return f"{label} : {detail}" if detail else label
+
+
+def cancel_meal(
+    session: Session,
+    *,
+    school: School,
+    family_ref: str,
+    meal_ref: str,
+    reason: str,
+    detail: str,
+    actor: str,
+    now: datetime,
+) -> int:
+    """« Annuler ce repas »: void meal ``meal_ref`` of a child of family ``family_ref``
+    as a station's void is applied (ledger refund, changes feed), with an audit row.
+    Returns the refund (cents)."""
+    text = void_reason(reason, detail)
+    family = school_family(session, school=school, family_ref=family_ref)
+    found = session.execute(
+        select(Meal, Child)
+        .join(Child, Child.id == Meal.child_id)
+        .where(Meal.school_id == school.id, Meal.ref == meal_ref)
+    ).first()
+    if family is None or found is None or found[1].family_id != family.id:
+        raise MealCorrectionRefused("meal", "Repas introuvable.", not_found=True)
+    meal, child = found
+    try:
+        done = void_by_intendance(session, school=school, meal_ref=meal_ref, reason=text, now=now)
+    except ValueError as refused:
+        raise MealCorrectionRefused("meal", str(refused)) from None
+    if done is None:
+        raise MealCorrectionRefused("meal", "Repas introuvable.", not_found=True)
+    audit.record(
+        session,
+        school=school,
+        actor=actor,
+        action="meal_void",
+        subject=f"child {child.ref}",
+        before={
+            "repas": meal.ref,
+            "jour": meal.business_date.isoformat(),
+            "service": meal.service,
+            "facturé": euros(meal.charged_cents),
+            "annulé": False,
+        },
+        after={
+            "repas": meal.ref,
+            "annulé": True,
+            "remboursé": euros(done.refund_cents),
+            "motif": text,
+            "famille": family.ref,
+        },
+        now=now,
+    )
+    return done.refund_cents
