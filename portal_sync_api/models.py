@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -427,3 +428,34 @@ class CardCounter(Base):
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserSchool(Base):
+    """A school a collectivité administrator sees (``user create --role collectivite``),
+    in the order given when the user was made: the first is the one shown at login."""
+
+    __tablename__ = "user_schools"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportUpload(Base):
+    """A CSV file uploaded on ``/intendance/imports``, kept between its preview and
+    « Valider ». ``id`` is random and only works for the web session that uploaded it
+    (``session_hash`` is that session's ``WebSession.id_hash``), until ``expires_at``.
+    ``preview`` is the JSON of what the preview said the import changes."""
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    preview: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[str] = mapped_column(String(40))

@@ -1,7 +1,463 @@
-"""Imports by upload: roster, tariffs, reservations, credits, with a preview."""
+"""Imports by upload: roster, tariffs, reservations, credits, with a preview.
+
+The intendance sends a CSV file of its school (« Type de fichier », « Fichier CSV »,
+« Prévisualiser »). The file goes through the CLI's loader (``portal_sync_api.imports``,
+whole file or nothing, ``line N: field: problem``) in a transaction that is rolled back,
+and the page says what it would change. The file waits in ``import_uploads`` under a
+random id that only this web session can use, for ``UPLOAD_LIFETIME``. « Valider » runs
+the import again and commits it only when it changes exactly what the preview said;
+otherwise nothing is kept and the new preview is shown. An applied import writes an
+audit row (the file's name, type and counts; no child's data).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+import json
+import secrets
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from portal_sync_api.core.security import hash_token
+from portal_sync_api.crud.web_sessions import Person, iso
+from portal_sync_api.imports import (
+    KINDS,
+    SAMPLE_COLUMNS,
+    ImportFailed,
+    ImportSummary,
+    run_import,
+    sample_rows,
+)
+from portal_sync_api.models import AuditEntry, ImportUpload, School
+from portal_sync_api.web.csrf import CSRF_FIELD, expected_token
+from portal_sync_api.web.deps import CsrfChecked, CurrentIntendance, SessionDep, now
+from portal_sync_api.web.errors import WebError
+from portal_sync_api.web.render import flash, render
+from portal_sync_api.web.session import SESSION_COOKIE
 
 router = APIRouter()
+
+PATH = "/intendance/imports"
+#: The largest file accepted (5 Mo: a school year of reservations of a big collège).
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: The form around the file (CSRF token, type, multipart boundaries) on top of it.
+MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
+#: A body announced larger than this is not read at all (the connection is closed); up
+#: to it, a too large body is read and thrown away, so the browser gets the French page.
+DRAIN_BYTES = 64 * 1024 * 1024
+#: How long an uploaded file waits for « Valider ».
+UPLOAD_LIFETIME = timedelta(minutes=30)
+
+KIND_LABELS = {
+    "roster": "Liste des élèves",
+    "tariffs": "Tarifs",
+    "reservations": "Réservations",
+    "credits": "Crédits (paiements reçus)",
+}
+COLUMN_LABELS = {
+    "child_id": "Identifiant élève",
+    "last_name": "Nom",
+    "first_name": "Prénom",
+    "class": "Classe",
+    "card_number": "Carte",
+    "family_id": "Famille",
+    "tariff": "Tarif",
+    "service": "Service",
+    "price_cents": "Prix (centimes)",
+    "date": "Date",
+    "prepaid": "Prépayé",
+    "cancelled": "Annulé",
+    "amount_cents": "Montant (centimes)",
+    "reference": "Référence",
+}
+
+TOO_BIG = "Le fichier dépasse 5 Mo : rien n'a été importé. Découpez-le en plusieurs fichiers."
+NO_FILE = "Choisissez un fichier CSV à envoyer."
+NO_KIND = "Choisissez le type de fichier."
+EMPTY = "Le fichier est vide : rien n'a été importé."
+EXPIRED = (
+    "Cet aperçu n'est plus disponible (il expire au bout de 30 minutes) : "
+    "envoyez le fichier à nouveau."
+)
+CHANGED = (
+    "Les données ont changé depuis l'aperçu : rien n'a été importé. "
+    "Vérifiez le nouvel aperçu ci-dessous, puis validez à nouveau."
+)
+CSRF_REFUSED = (
+    "Le formulaire a expiré ou ne vient pas de ce site : rien n'a été importé. "
+    "Rechargez la page et recommencez."
+)
+
+
+def encoding_problem(data: bytes) -> str | None:
+    """A French sentence when ``data`` is not UTF-8 text (what the import reads)."""
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return (
+            f"Le fichier n'est pas encodé en UTF-8 (premier caractère illisible à la ligne "
+            f"{line}) : rien n'a été importé. Dans Excel ou LibreOffice, enregistrez-le au "
+            f"format « CSV UTF-8 », puis envoyez-le à nouveau."
+        )
+    return None
+
+
+def french_problem(problem: str) -> tuple[int | None, str, str]:
+    """``line N: field: problem`` as (N, field, problem) for the page."""
+    head, _, rest = problem.partition(": ")
+    field, _, what = rest.partition(": ")
+    number = head.removeprefix("line ")
+    if not number.isdigit() or not what:
+        return None, "", problem
+    return int(number), field, what
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def _recent(session: Session, school_id: int | None) -> list[dict[str, Any]]:
+    """The school's last applied imports, from the audit log."""
+    rows = session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.school_id == school_id, AuditEntry.action == "csv_import")
+        .order_by(AuditEntry.id.desc())
+        .limit(10)
+    ).scalars()
+    recent = []
+    for row in rows:
+        after = json.loads(row.detail).get("after") or {}
+        recent.append(
+            {
+                "at": row.at,
+                "actor": row.actor,
+                "filename": after.get("file", ""),
+                "kind": KIND_LABELS.get(after.get("kind", ""), after.get("kind", "")),
+                "lines": after.get("counts", {}).get("lines", 0),
+            }
+        )
+    return recent
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    person: Person,
+    *,
+    error: str | None = None,
+    problems: list[str] | None = None,
+    kind: str = "",
+    filename: str = "",
+    status: int = 200,
+) -> Response:
+    with session.begin():
+        recent = _recent(session, person.school_id)
+    return render(
+        request,
+        "intendance/imports.html",
+        {
+            "kinds": KIND_LABELS,
+            "kind": kind,
+            "error": error,
+            "problems": [french_problem(p) for p in problems or []],
+            "filename": filename,
+            "recent": recent,
+        },
+        status=status,
+    )
+
+
+@router.get(PATH)
+def imports_page(request: Request, session: SessionDep, person: CurrentIntendance) -> Response:
+    """The upload form and the school's last imports."""
+    return _form_page(request, session, person)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The request body, or ``None`` when it is larger than ``MAX_BODY_BYTES`` (counted
+    while reading, whatever the Content-Length says)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_BYTES:
+        return None
+    too_big = declared.isdigit() and int(declared) > MAX_BODY_BYTES
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > DRAIN_BYTES:
+            return None
+        if size > MAX_BODY_BYTES:
+            too_big = True
+            chunks.clear()
+        if not too_big:
+            chunks.append(chunk)
+    return None if too_big else b"".join(chunks)
+
+
+async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
+    yield body
+
+
+@dataclass
+class _Upload:
+    kind: str
+    filename: str
+    data: bytes
+
+
+@router.post(PATH)
+async def upload(request: Request, session: SessionDep, person: CurrentIntendance) -> Response:
+    """Receive a file: refuse it in French (too large, not UTF-8, bad lines), or keep it
+    and show what it would change."""
+    body = await _read_body(request)
+    if body is None:
+        return await run_in_threadpool(
+            _form_page, request, session, person, error=TOO_BIG, status=413
+        )
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return await run_in_threadpool(
+            _form_page, request, session, person, error=NO_FILE, status=422
+        )
+    try:
+        form = await MultiPartParser(
+            request.headers, _once(body), max_files=1, max_fields=10
+        ).parse()
+    except MultiPartException:
+        return await run_in_threadpool(
+            _form_page, request, session, person, error=NO_FILE, status=422
+        )
+    try:
+        sent = form.get(CSRF_FIELD)
+        expected = expected_token(request, person)
+        if (
+            not isinstance(sent, str)
+            or not expected
+            or not hmac.compare_digest(sent.encode(), expected.encode())
+        ):
+            raise WebError(403, CSRF_REFUSED, title="Formulaire refusé")
+        kind = form.get("type")
+        file = form.get("fichier")
+        data = await file.read() if isinstance(file, UploadFile) else b""
+        filename = (file.filename or "fichier.csv") if isinstance(file, UploadFile) else ""
+    finally:
+        await form.close()
+    kind = kind if isinstance(kind, str) and kind in KINDS else ""
+    return await run_in_threadpool(
+        _preview_upload, request, session, person, _Upload(kind, filename[-200:], data)
+    )
+
+
+def _preview_upload(request: Request, session: Session, person: Person, sent: _Upload) -> Response:
+    def refuse(error: str | None, problems: list[str] | None = None) -> Response:
+        return _form_page(
+            request,
+            session,
+            person,
+            error=error,
+            problems=problems,
+            kind=sent.kind,
+            filename=sent.filename,
+            status=413 if error == TOO_BIG else 422,
+        )
+
+    if not sent.kind:
+        return refuse(NO_KIND)
+    if not sent.filename:
+        return refuse(NO_FILE)
+    if len(sent.data) > MAX_FILE_BYTES:
+        return refuse(TOO_BIG)
+    if not sent.data.strip():
+        return refuse(EMPTY)
+    problem = encoding_problem(sent.data)
+    if problem:
+        return refuse(problem)
+    summary, problems = _dry_run(session, person, sent.kind, sent.data)
+    if summary is None:
+        return refuse(None, problems)
+    instant = now(request)
+    upload_id = secrets.token_urlsafe(24)
+    with session.begin():
+        session.execute(delete(ImportUpload).where(ImportUpload.expires_at <= iso(instant)))
+        session.add(
+            ImportUpload(
+                id=upload_id,
+                session_hash=_session_hash(request),
+                user_id=person.user_id,
+                school_id=person.school_id,
+                kind=sent.kind,
+                filename=sent.filename,
+                content=sent.data,
+                preview=json.dumps(summary.as_dict()),
+                created_at=iso(instant),
+                expires_at=iso(instant + UPLOAD_LIFETIME),
+            )
+        )
+    return RedirectResponse(f"{PATH}/{upload_id}", status_code=303)
+
+
+def _dry_run(
+    session: Session, person: Person, kind: str, data: bytes
+) -> tuple[ImportSummary | None, list[str]]:
+    """What importing ``data`` would change, by the real import in a transaction rolled
+    back; or its ``line N: field: problem`` list."""
+    with session.begin() as transaction:
+        school = session.get_one(School, person.school_id)
+        try:
+            summary = run_import(session, kind=kind, data=data, school=school)
+        except ImportFailed as failed:
+            transaction.rollback()
+            return None, failed.problems
+        transaction.rollback()
+    return summary, []
+
+
+def _session_hash(request: Request) -> str:
+    return hash_token(request.cookies.get(SESSION_COOKIE, ""))
+
+
+def _pending(session: Session, request: Request, person: Person, upload_id: str) -> ImportUpload:
+    """The upload ``upload_id`` of this web session, school and user, not expired; else
+    the 404 page (another session's id is answered as an unknown one)."""
+    upload = session.get(ImportUpload, upload_id) if len(upload_id) <= 64 else None
+    if (
+        upload is None
+        or upload.session_hash != _session_hash(request)
+        or upload.user_id != person.user_id
+        or upload.school_id != person.school_id
+    ):
+        raise WebError(404)
+    if upload.expires_at <= iso(now(request)):
+        raise WebError(404, EXPIRED, title="Aperçu expiré")
+    return upload
+
+
+def _preview_page(
+    request: Request, upload: ImportUpload, *, message: str | None = None, status: int = 200
+) -> Response:
+    summary = ImportSummary.from_dict(json.loads(upload.preview))
+    return render(
+        request,
+        "intendance/imports_apercu.html",
+        {
+            "upload_id": upload.id,
+            "filename": upload.filename,
+            "kind_label": KIND_LABELS[upload.kind],
+            "summary": summary,
+            "columns": [COLUMN_LABELS[c] for c in SAMPLE_COLUMNS[upload.kind]],
+            "sample": sample_rows(upload.content, upload.kind),
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@router.get(PATH + "/{upload_id}")
+def preview(
+    request: Request, session: SessionDep, person: CurrentIntendance, upload_id: str
+) -> Response:
+    """What the uploaded file would change, with « Valider » and « Abandonner »."""
+    with session.begin():
+        upload = _pending(session, request, person, upload_id)
+        return _preview_page(request, upload)
+
+
+@router.post(PATH + "/{upload_id}/valider")
+def apply(
+    request: Request,
+    session: SessionDep,
+    person: CurrentIntendance,
+    _csrf: CsrfChecked,
+    upload_id: str,
+) -> Response:
+    """Apply the file: committed only when it changes what the preview said."""
+    with session.begin():
+        upload = _pending(session, request, person, upload_id)
+        kind, filename, data = upload.kind, upload.filename, upload.content
+        promised = ImportSummary.from_dict(json.loads(upload.preview))
+    with session.begin() as transaction:
+        school = session.get_one(School, person.school_id)
+        try:
+            summary = run_import(session, kind=kind, data=data, school=school)
+        except ImportFailed as failed:
+            transaction.rollback()
+            with session.begin():
+                session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id))
+            return _form_page(
+                request,
+                session,
+                person,
+                problems=failed.problems,
+                kind=kind,
+                filename=filename,
+                status=422,
+            )
+        if summary != promised:
+            transaction.rollback()
+        else:
+            session.add(
+                AuditEntry(
+                    at=iso(now(request)),
+                    actor=person.email,
+                    action="csv_import",
+                    school_id=school.id,
+                    subject=f"import {kind} {filename}"[:200],
+                    detail=json.dumps(
+                        {
+                            "before": None,
+                            "after": {"file": filename, "kind": kind, "counts": summary.as_dict()},
+                        },
+                        ensure_ascii=False,
+                    ),
+                )
+            )
+            session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id))
+    if summary != promised:
+        with session.begin():
+            upload = _pending(session, request, person, upload_id)
+            upload.preview = json.dumps(summary.as_dict())
+            return _preview_page(request, upload, message=CHANGED, status=409)
+    return flash(request, RedirectResponse(PATH, status_code=303), _applied(filename, summary))
+
+
+@router.post(PATH + "/{upload_id}/abandonner")
+def abandon(
+    request: Request,
+    session: SessionDep,
+    person: CurrentIntendance,
+    _csrf: CsrfChecked,
+    upload_id: str,
+) -> Response:
+    """Forget the uploaded file; nothing is imported."""
+    with session.begin():
+        upload = _pending(session, request, person, upload_id)
+        session.delete(upload)
+    message = "Import abandonné : rien n'a été importé."
+    return flash(request, RedirectResponse(PATH, status_code=303), message)
+
+
+def _applied(filename: str, summary: ImportSummary) -> str:
+    """The one-line French message of an applied import."""
+    parts = [f"{summary.lines} ligne{'s' if summary.lines > 1 else ''}"]
+    for count, label in (
+        (summary.children_added, "élève(s) ajouté(s)"),
+        (summary.children_changed, "élève(s) modifié(s)"),
+        (summary.cards_added, "carte(s) ajoutée(s)"),
+        (summary.reservations_added, "réservation(s) ajoutée(s)"),
+        (summary.reservations_cancelled, "réservation(s) annulée(s)"),
+        (summary.tariffs_added + summary.tariffs_changed, "tarif(s) modifié(s)"),
+        (summary.credits, "crédit(s)"),
+    ):
+        if count:
+            parts.append(f"{count} {label}")
+    return f"Fichier « {filename[:80]} » importé : " + ", ".join(parts) + "."
