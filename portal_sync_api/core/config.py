@@ -73,6 +73,9 @@ class Settings:
     #: ``Secure`` flag of the web cookies (``PORTAL_SECURE_COOKIES``): ``auto`` (default:
     #: set unless ``public_url`` is plain http on the loopback), ``true`` or ``false``.
     secure_cookies: str = "auto"
+    #: Seconds between two automatic reloads of the intendance's day page while a service
+    #: of the day shown is open (``PORTAL_DAY_REFRESH_SECONDS``, 1 to 3600).
+    day_refresh_seconds: int = 15
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -93,6 +96,7 @@ class Settings:
             secure_cookies=_env_choice(
                 "PORTAL_SECURE_COOKIES", ("auto", "true", "false"), cls.secure_cookies
             ),
+            day_refresh_seconds=_env_seconds("PORTAL_DAY_REFRESH_SECONDS", 15),
         )
 
 
@@ -111,6 +115,15 @@ def _env_port(name: str, default: int) -> int:
         return default
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise DataError(name, f"port invalide: {value!r}")
+    return int(value)
+
+
+def _env_seconds(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 0 < int(value) <= 3600:
+        raise DataError(name, f"nombre de secondes de 1 à 3600 attendu: {value!r}")
     return int(value)
 
 

@@ -1,17 +1,22 @@
-"""The intendance's pages: the home with the kitchen's forecast, accounts waiting for
-validation (the others are to come)."""
+"""The intendance's pages: the day (figures, passes, its CSV, accounts waiting and the
+kitchen's forecast), accounts waiting for validation (the others are to come)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal_sync_api.crud import logins
+from portal_sync_api.crud.day import day_report
 from portal_sync_api.crud.forecast import forecast
+from portal_sync_api.crud.reads import consumption_csv
 from portal_sync_api.models import School
+from portal_sync_api.web.day_chart import chart_of
 from portal_sync_api.web.deps import CsrfChecked, CurrentIntendance, SessionDep, now
 from portal_sync_api.web.errors import WebError
 from portal_sync_api.web.render import flash, render
@@ -20,27 +25,84 @@ from portal_sync_api.web.routes.auth import public_url
 router = APIRouter()
 
 PENDING = "/intendance/comptes-en-attente"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Days the page accepts (``?jour=``): wide enough for any school year, and keeps « jour
+#: précédent / suivant » away from the calendar's ends.
+_FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _parse_day(text: str) -> date | None:
+    """``2025-11-24`` → that day; anything else (or out of range) → ``None``."""
+    if not _DAY.match(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if _FIRST_DAY <= day <= _LAST_DAY else None
 
 
 @router.get("/intendance")
-def intendance_home(request: Request, session: SessionDep, person: CurrentIntendance) -> Response:
-    """The intendance's home: how many accounts wait, and the kitchen's forecast (last
-    week beside what was served, the coming two weeks)."""
+def intendance_home(
+    request: Request,
+    session: SessionDep,
+    person: CurrentIntendance,
+    jour: Annotated[str | None, Query(max_length=40)] = None,
+    format: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """The day (``?jour=AAAA-MM-JJ``, today on the school's clock by default): per service
+    and class the figures of the consumption report, the passes per 10 minutes; reloaded
+    every few seconds while a service of today is open. ``format=csv`` gives the same CSV
+    as ``GET /v1/schools/{code}/consumption``. Below: accounts waiting, the kitchen's
+    forecast (last week beside what was served, the coming two weeks)."""
+    moment = now(request)
+    day_error = None
     with session.begin():
-        waiting = len(logins.pending_requests(session, person.principal))
-        school = session.get(School, person.school_id) if person.school_id else None
-        kitchen = None
-        if school is not None:
-            today = now(request).astimezone(ZoneInfo(school.timezone)).date()
-            monday = today - timedelta(days=today.weekday())
-            kitchen = forecast(
-                session,
-                school=school,
-                start=monday - timedelta(weeks=1),
-                end=monday + timedelta(weeks=2, days=6),
-                today=today,
+        school = session.get_one(School, person.school_id)
+        today = moment.astimezone(ZoneInfo(school.timezone)).date()
+        day = today
+        if jour:
+            parsed = _parse_day(jour.strip())
+            if parsed is None:
+                day_error = "Date invalide : choisissez un jour, au format AAAA-MM-JJ."
+            else:
+                day = parsed
+        report = day_report(session, school=school, day=day, now=moment)
+        if format == "csv" and day_error is None:
+            return Response(
+                consumption_csv(report.consumption),
+                media_type="text/csv; charset=utf-8",
+                headers={
+                    "Content-Disposition": (
+                        f'attachment; filename="consommation-{school.code}-{day}.csv"'
+                    ),
+                    "Cache-Control": "no-store",
+                },
             )
-    return render(request, "intendance/accueil.html", {"waiting": waiting, "forecast": kitchen})
+        waiting = len(logins.pending_requests(session, person.principal))
+        monday = today - timedelta(days=today.weekday())
+        kitchen = forecast(
+            session,
+            school=school,
+            start=monday - timedelta(weeks=1),
+            end=monday + timedelta(weeks=2, days=6),
+            today=today,
+        )
+        timezone = school.timezone
+    refresh = request.app.state.settings.day_refresh_seconds
+    context = {
+        "report": report,
+        "charts": [chart_of(p) for p in report.passes],
+        "day_error": day_error,
+        "jour": jour if day_error else day.isoformat(),
+        "previous_day": max(day - timedelta(days=1), _FIRST_DAY),
+        "next_day": min(day + timedelta(days=1), _LAST_DAY),
+        "refresh_seconds": refresh if report.open_service is not None else None,
+        "updated_at": f"{moment.astimezone(ZoneInfo(timezone)):%H:%M:%S}",
+        "waiting": waiting,
+        "forecast": kitchen,
+    }
+    return render(request, "intendance/accueil.html", context, status=400 if day_error else 200)
 
 
 @router.get(PENDING)
