@@ -459,3 +459,38 @@ class ImportUpload(Base):
     preview: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(40))
     expires_at: Mapped[str] = mapped_column(String(40))
+
+
+class Payment(Base):
+    """Money a family pays in: online through the payment provider, or at the counter
+    (cash, cheque). ``ref`` is our reference (what pages, the API and the provider see);
+    the wallet is credited by one ledger entry ``payment:<provider txn id>`` (online) or
+    ``payment:<ref>`` (counter), whose unique reference makes the credit happen once."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("school_id", "counter_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    #: ``online``, ``cash`` or ``cheque``.
+    method: Mapped[str] = mapped_column(String(16))
+    #: ``pending``, ``paid``, ``refused``, ``abandoned``, ``expired`` or ``failed``.
+    state: Mapped[str] = mapped_column(String(16))
+    #: The provider kind (``sandbox``) of an online payment.
+    provider: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: The provider's transaction id, once it gave one.
+    provider_txn: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    #: Where the parent is sent to pay (an online payment still pending).
+    redirect_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: A counter payment's reference (a cheque number, a receipt book's number): unique
+    #: per school, so recording it twice records it once.
+    counter_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[str] = mapped_column(String(40))
+    #: A pending online payment no provider answer settled by then is ``expired``.
+    expires_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: Who recorded or started it (a user's e-mail).
+    created_by: Mapped[str] = mapped_column(String(254))

@@ -226,6 +226,8 @@ class ErrorPublic(BaseModel):
     #: ``insufficient_balance``), with the cutoff that passed.
     error: str | None = None
     cutoff_at: datetime | None = None
+    #: The payment left ``failed`` when the provider could not be reached.
+    payment_id: str | None = None
 
 
 class ReservationSlotPublic(BaseModel):
@@ -282,3 +284,46 @@ class ForecastPublic(BaseModel):
     """The school's no-show rate over the weeks observed (children without history)."""
     weeks_observed: int
     days: list[ForecastDay]
+
+
+class PaymentCreate(BaseModel):
+    """``POST /v1/families/{family_id}/payments``: a parent's online top-up
+    (``amount_cents``), or a payment the intendance received at the counter (``method``
+    ``cash`` or ``cheque`` and its ``reference``, recorded at once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: StrictInt = Field(gt=0)
+    method: Literal["online", "cash", "cheque"] = "online"
+    reference: Annotated[str, AfterValidator(storable)] | None = Field(default=None, max_length=64)
+
+
+class PaymentPublic(BaseModel):
+    """A payment: ``payment_id`` is our reference; ``redirect_url`` is where the parent
+    pays an online payment still pending; ``changed`` is false when the same counter
+    reference had already been recorded."""
+
+    payment_id: str
+    amount_cents: int
+    method: str
+    state: str
+    created_at: str
+    redirect_url: str | None = None
+    reference: str | None = None
+    receipt_url: str | None = None
+    changed: bool = True
+
+
+class PaymentsPublic(BaseModel):
+    """A family's latest payments, newest first."""
+
+    family_id: str
+    payments: list[PaymentPublic]
+
+
+class NotificationResult(BaseModel):
+    """The portal's answer to the provider's notification."""
+
+    status: Literal["ok"] = "ok"
+    state: str
+    credited: bool

@@ -76,6 +76,28 @@ class Settings:
     #: Seconds between two automatic reloads of the intendance's day page while a service
     #: of the day shown is open (``PORTAL_DAY_REFRESH_SECONDS``, 1 to 3600).
     day_refresh_seconds: int = 15
+    #: Online payment provider (``PORTAL_PAYMENT_PROVIDER``): ``none`` (default: the
+    #: top-up form says online payment is not available) or ``sandbox`` (the demonstration
+    #: bank, ``python -m portal_sync_api.payments.sandbox_bank``).
+    payment_provider: str = "none"
+    #: Address of the sandbox bank (``PORTAL_SANDBOX_BANK_URL``, e.g.
+    #: ``http://127.0.0.1:8765``).
+    sandbox_bank_url: str | None = None
+    #: Secret shared with the provider, which signs (HMAC-SHA256) its notifications and
+    #: answers (``PORTAL_PAYMENT_SECRET``).
+    payment_secret: str | None = field(default=None, repr=False)  # never in a log line
+    #: Minutes after which an online payment nothing settled is given up as expired, once
+    #: the provider was asked its status (``PORTAL_PAYMENT_PENDING_MINUTES``).
+    payment_pending_minutes: int = 60
+
+    def __post_init__(self) -> None:
+        if self.payment_provider == "sandbox" and not (
+            self.sandbox_bank_url and self.payment_secret
+        ):
+            raise DataError(
+                "PORTAL_PAYMENT_PROVIDER",
+                "sandbox demande PORTAL_SANDBOX_BANK_URL et PORTAL_PAYMENT_SECRET",
+            )
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -97,11 +119,21 @@ class Settings:
                 "PORTAL_SECURE_COOKIES", ("auto", "true", "false"), cls.secure_cookies
             ),
             day_refresh_seconds=_env_seconds("PORTAL_DAY_REFRESH_SECONDS", 15),
+            payment_provider=_env_choice(
+                "PORTAL_PAYMENT_PROVIDER", PAYMENT_PROVIDERS, cls.payment_provider
+            ),
+            sandbox_bank_url=(_env("PORTAL_SANDBOX_BANK_URL") or "").rstrip("/") or None,
+            payment_secret=_env("PORTAL_PAYMENT_SECRET"),
+            payment_pending_minutes=_env_minutes(
+                "PORTAL_PAYMENT_PENDING_MINUTES", cls.payment_pending_minutes
+            ),
         )
 
 
 #: Accepted values of ``PORTAL_SMTP_SECURITY``.
 SMTP_SECURITY = ("starttls", "tls", "none")
+#: Accepted values of ``PORTAL_PAYMENT_PROVIDER``.
+PAYMENT_PROVIDERS = ("none", "sandbox")
 
 
 def _env(name: str) -> str | None:
@@ -132,3 +164,12 @@ def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value not in choices:
         raise DataError(name, f"{value!r} n'est pas une valeur permise ({', '.join(choices)})")
     return value
+
+
+def _env_minutes(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 0 < int(value) <= 7 * 24 * 60:
+        raise DataError(name, f"durée en minutes invalide: {value!r}")
+    return int(value)
