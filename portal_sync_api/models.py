@@ -494,3 +494,48 @@ class Payment(Base):
     expires_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     #: Who recorded or started it (a user's e-mail).
     created_by: Mapped[str] = mapped_column(String(254))
+
+class StationState(Base):
+    """What the portal knows of a station's syncs (its stations page) and how far its meal
+    journal checked out (docs/design.md §8, « Stations »). One row per station that ever
+    synced; written by each pull and push."""
+
+    __tablename__ = "station_states"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    last_pull_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_push_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: The last pull that reached the end of the feed: the station's data is as of then.
+    data_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: What the station said with its last request (``X-Station-*`` headers).
+    pending: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    app_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: Station clock minus portal clock when its last request arrived, in seconds.
+    clock_offset_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sync_interval_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The journal checked up to this position, its hash and its record's moment.
+    journal_first: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    journal_pos: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    journal_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    journal_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: Meals pushed without a journal link (a station older than the journal proof).
+    unlinked_meals: Mapped[int] = mapped_column(Integer, default=0)
+    #: The first break found, kept: position, kind and id of the record, why (French).
+    break_pos: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    break_kind: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    break_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    break_problem: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    break_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class StationJournalLink(Base):
+    """A journal record of a station the portal verified: a retried push of it is
+    compared with it rather than taken as a break."""
+
+    __tablename__ = "station_journal_links"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    pos: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    ref: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -9,43 +9,15 @@ truncated tail. Columns filled in later by sync (``applied_seq``, flags) are not
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from cantine_contract.journal import GENESIS, MEAL_CONTENT, VOID_CONTENT, canonical, link_hash
 from station.store.cache import set_meta
 
-GENESIS = "0" * 64
-
-MEAL_CONTENT = (
-    "id",
-    "child_id",
-    "card",
-    "source",
-    "service",
-    "business_date",
-    "served_at",
-    "station",
-    "reason",
-    "charged_cents",
-    "family_id",
-)
-VOID_CONTENT = ("id", "meal_id", "voided_at", "reason", "refund_cents", "station", "family_id")
-
-
-def canonical(kind: str, content: dict[str, Any]) -> str:
-    """Stable JSON of a record's content (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(
-        {"kind": kind, **content}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-
-
-def link_hash(prev_hash: str, kind: str, content: dict[str, Any]) -> str:
-    """The hash a record at the end of a chain whose head is ``prev_hash`` must carry."""
-    data = f"{prev_hash}\n{canonical(kind, content)}".encode()
-    return hashlib.sha256(data).hexdigest()
+__all__ = ["GENESIS", "MEAL_CONTENT", "VOID_CONTENT", "canonical", "link_hash"]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from station.store import journal
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -27,6 +29,49 @@ def pending(conn: sqlite3.Connection, limit: int) -> list[Entry]:
         (limit,),
     )
     return [Entry(r["id"], r["kind"], r["record_id"], json.loads(r["payload"])) for r in rows]
+
+
+def with_journal(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[dict[str, Any]]:
+    """The wire items of ``entries``, each with its journal link read back from the chain.
+
+    ``journal`` holds the record's position, previous hash and hash as stored, and
+    ``entry``: the journal record's fields the payload lacks (``station``, ``family_id``)
+    or holds with another value (a record edited since). So the portal recomputes the hash
+    from what it receives and sees an edited record, or one that no longer matches what
+    was sent (docs/sync-protocol.md, « Journal link »). An entry whose record is gone
+    from the journal goes without a link.
+    """
+    links: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind, table, fields in (
+        ("meal", "meals", journal.MEAL_CONTENT),
+        ("void", "voids", journal.VOID_CONTENT),
+    ):
+        ids = [e.record_id for e in entries if e.kind == kind]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            pairs = ", ".join(f"'{c}', {c}" for c in fields)
+            rows = conn.execute(
+                f"SELECT id, jpos, prev_hash, hash, json_object({pairs}) AS content"
+                f" FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                links[(kind, row["id"])] = {
+                    "pos": row["jpos"],
+                    "prev": row["prev_hash"],
+                    "hash": row["hash"],
+                    "content": json.loads(row["content"]),
+                }
+    items = []
+    for e in entries:
+        item = dict(e.payload)
+        link = links.get((e.kind, e.record_id))
+        if link is not None:
+            content = link.pop("content")
+            entry = {k: v for k, v in content.items() if k not in item or item[k] != v}
+            item["journal"] = {**link, "entry": entry}
+        items.append(item)
+    return items
 
 
 def counts(conn: sqlite3.Connection) -> tuple[int, int]:

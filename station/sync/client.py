@@ -7,7 +7,7 @@ verification (optionally against the school's CA bundle). Every failure comes ou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -37,8 +37,13 @@ class PortalClient:
         # Passed on every request: requests lets $REQUESTS_CA_BUNDLE override a session's
         # ``verify``, which would silently ignore the configured bundle.
         self.verify: str | bool = ca_bundle or True
+        #: Headers describing the station sent with every request (``X-Station-*``,
+        #: docs/sync-protocol.md); set by the synchronizer.
+        self.telemetry: Callable[[], Mapping[str, str]] | None = None
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.telemetry is not None:
+            kwargs["headers"] = {**self.telemetry(), **kwargs.get("headers", {})}
         try:
             response = self.session.request(
                 method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs

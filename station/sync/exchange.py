@@ -39,10 +39,11 @@ def push_outbox(
     while True:
         with store.read() as conn:
             entries = outbox.pending(conn, batch_size)
+            items = outbox.with_journal(conn, entries)
         if not entries:
             return PushResult(acked, refused, batches)
         try:
-            results = client.push([e.payload for e in entries])
+            results = client.push(items)
         except SyncError as e:
             with store.write() as conn:
                 outbox.note_failure(conn, entries, e.message)

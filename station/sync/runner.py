@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from station import __version__
 from station.core.clock import Clock, SystemClock
 from station.core.config import StationConfig
 from station.core.errors import ConfigError, StationError, SyncError
+from station.core.timeutil import iso
 from station.store import Store, cache, outbox
 from station.sync.backoff import retry_delay
 from station.sync.client import PortalClient
@@ -56,6 +58,7 @@ class Synchronizer:
             portal.url, portal.token, timeout=portal.timeout_seconds, ca_bundle=portal.ca_bundle
         )
         self.store = Store(config.station.database)
+        self.client.telemetry = self.telemetry
         self.online = False
         self.last_error: str | None = None
         self.last_success: datetime | None = None
@@ -108,6 +111,18 @@ class Synchronizer:
             pull.pages,
         )
         return SyncResult(True, push, pull)
+
+    def telemetry(self) -> dict[str, str]:
+        """What the portal's stations page shows of this station, sent as headers with
+        each request: version, clock, meals waiting, sync interval."""
+        with self.store.read() as conn:
+            pending, _rejected = outbox.counts(conn)
+        return {
+            "X-Station-Version": __version__,
+            "X-Station-Clock": iso(self.clock.now()),
+            "X-Station-Pending": str(pending),
+            "X-Station-Interval": str(self.config.portal.sync_interval_seconds),
+        }
 
     def status(self) -> SyncStatus:
         with self.store.read() as conn:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
@@ -13,17 +14,31 @@ from portal_sync_api.api.deps import CurrentStation, SessionDep
 from portal_sync_api.api.errors import ERROR_RESPONSES, ApiError, require_json
 from portal_sync_api.core.config import DEFAULT_PAGE, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_PAGE
 from portal_sync_api.crud import changes as feed
-from portal_sync_api.crud.meals import BatchItem, ingest, parse_item
+from portal_sync_api.crud import journal_proof, stations
+from portal_sync_api.crud.meals import BatchItem, Rejected, ingest, parse_item
+from portal_sync_api.crud.stations import BadHeader, Telemetry, read_telemetry
 from portal_sync_api.models import School
-from portal_sync_api.schemas import ChangesPage, MealBatchResult
+from portal_sync_api.schemas import ChangesPage, MealBatchResult, MealIn, VoidIn
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"], responses=ERROR_RESPONSES)
+
+
+def station_telemetry(request: Request) -> Telemetry:
+    """The optional ``X-Station-*`` headers; a malformed one is a 422 naming it."""
+    try:
+        return read_telemetry(request.headers)
+    except BadHeader as bad:
+        raise ApiError(422, f"{bad.field} : {bad.message}", field=bad.field) from None
+
+
+StationTelemetry = Annotated[Telemetry, Depends(station_telemetry)]
 
 
 @router.get("/changes", response_model=ChangesPage)
 def read_changes(
     session: SessionDep,
     station: CurrentStation,
+    telemetry: StationTelemetry,
     since: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
 ) -> Response:
@@ -34,6 +49,19 @@ def read_changes(
     """
     school = session.get_one(School, station.school_id)
     rows, more = feed.page(session, school_id=school.id, since=since, limit=limit)
+    session.commit()  # end the read before recording the contact in a short write
+    try:
+        with session.begin():
+            stations.record_contact(
+                session,
+                station=station,
+                telemetry=telemetry,
+                now=datetime.now(UTC),
+                pull=True,
+                complete=not more,
+            )
+    except IntegrityError:
+        pass  # the station's first pull and push at the same instant: the other one wrote
     dumps = json.dumps
     parts = [
         f'{{"seq":{seq},"kind":{dumps(kind)},"key":{dumps(key, ensure_ascii=False)},'
@@ -51,7 +79,28 @@ def read_changes(
     return Response(body.encode("utf-8"), media_type="application/json")
 
 
-async def read_batch(request: Request) -> list[BatchItem]:
+@dataclass(frozen=True)
+class Batch:
+    """A pushed batch: its items, and each item's kind and journal link (``None``: none)."""
+
+    items: list[BatchItem]
+    kinds: list[str]
+    links: list[journal_proof.Link | None]
+
+
+def _with_link(raw: Any) -> tuple[BatchItem, str, journal_proof.Link | None]:
+    """An item, its kind (``""`` when unread) and its journal link; a malformed link
+    rejects the item as ``invalid: journal…``."""
+    item = parse_item(raw)
+    kind = "meal" if isinstance(item, MealIn) else "void" if isinstance(item, VoidIn) else ""
+    try:
+        link = journal_proof.parse_link(raw)
+    except journal_proof.BadLink as bad:
+        return Rejected(id=getattr(item, "id", None), reason=f"invalid: {bad.field}"), "", None
+    return item, kind, link
+
+
+async def read_batch(request: Request) -> Batch:
     """The request body as batch items: JSON content type (415), ≤ 1 MiB (413), JSON (422),
     ≤ 1000 items (413)."""
     require_json(request)
@@ -71,7 +120,8 @@ async def read_batch(request: Request) -> list[BatchItem]:
         raise ApiError(422, "meals: liste attendue", field="meals")
     if len(meals) > MAX_BATCH_ITEMS:
         raise ApiError(413, f"meals: au plus {MAX_BATCH_ITEMS} éléments", field="meals")
-    return [parse_item(raw) for raw in meals]
+    read = [_with_link(raw) for raw in meals]
+    return Batch([r[0] for r in read], [r[1] for r in read], [r[2] for r in read])
 
 
 _BATCH_BODY = {
@@ -90,9 +140,11 @@ _BATCH_BODY = {
 def push_meals(
     session: SessionDep,
     station: CurrentStation,
-    items: Annotated[list[BatchItem], Depends(read_batch)],
+    telemetry: StationTelemetry,
+    batch: Annotated[Batch, Depends(read_batch)],
 ) -> Response:
-    """Apply meals and voids in order, each id exactly once forever.
+    """Apply meals and voids in order, each id exactly once forever, and check each
+    item's journal link (``crud/journal_proof.py``) in the same transaction.
 
     The answer is serialized here in one pass (``response_model`` only documents it):
     FastAPI would dump the model to dicts, validate them back and serialize again.
@@ -100,7 +152,12 @@ def push_meals(
     for attempt in range(3):
         try:
             with session.begin():
-                results = ingest(session, station=station, items=items)
+                now = datetime.now(UTC)
+                results = ingest(session, station=station, items=batch.items, now=now)
+                journal_proof.check(
+                    session, station=station, kinds=batch.kinds, links=batch.links, now=now
+                )
+                stations.record_contact(session, station=station, telemetry=telemetry, now=now)
             body = MealBatchResult(results=results).model_dump_json()
             return Response(body.encode("utf-8"), media_type="application/json")
         except IntegrityError:
