@@ -61,7 +61,7 @@ STATE_LABELS = {
     "expired": "Expiré (non abouti)",
     "failed": "Non abouti (banque injoignable)",
 }
-METHOD_LABELS = {"online": "Carte bancaire en ligne", "cash": "Espèces", "cheque": "Chèque"}
+METHOD_LABELS = {"online": "Carte bancaire", "cash": "Espèces", "cheque": "Chèque"}
 
 _AMOUNT = re.compile(r"^\d{1,7}([.,]\d{1,2})?$")
 

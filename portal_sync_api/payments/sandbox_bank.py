@@ -172,6 +172,7 @@ header {{ background: #7a1f00; color: #fff; padding: 1rem; }}
 header p {{ margin: 0; font-size: 1.25rem; font-weight: bold; }}
 main {{ max-width: 34rem; margin: 1.5rem auto; padding: 0 1rem; }}
 .carte {{ background: #fff; border: 2px solid #7a1f00; border-radius: .5rem; padding: 1rem; }}
+.carte p:first-child {{ margin-top: 0; }}
 .montant {{ font-size: 2rem; font-weight: bold; margin: .5rem 0; }}
 .boutons {{ display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1rem; }}
 button {{ font-size: 1.1rem; padding: .75rem 1.25rem; border-radius: .4rem;
