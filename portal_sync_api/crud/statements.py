@@ -1,5 +1,5 @@
 """Monthly statements (« relevés ») of a family's account, built once from its ledger and
-rendered twice, as PDF and CSV (``portal_sync_api/documents/``).
+rendered twice, as PDF and CSV (``web/statement_pdf.py``, ``web/statement_csv.py``).
 
 A ledger entry belongs to the month of its instant (``ledger.at``) on the school's clock,
 so a statement is exactly the ledger: its opening balance is the sum of every entry

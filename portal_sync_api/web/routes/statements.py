@@ -11,7 +11,7 @@
 
 A statement exists for any month already begun; another family, another school's family
 or a month to come is the 404 page, exactly like an unknown id. What a statement holds is
-decided by ``crud.statements``; ``documents`` renders it.
+decided by ``crud.statements``; ``web.statement_pdf`` and ``web.statement_csv`` render it.
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ from portal_sync_api.crud.statements import (
     school_statements,
 )
 from portal_sync_api.crud.web_sessions import Person
-from portal_sync_api.documents.statement_csv import statements_csv
-from portal_sync_api.documents.statement_pdf import statement_pdf
 from portal_sync_api.models import Family, School
 from portal_sync_api.web.deps import CurrentIntendance, CurrentParent, SessionDep, now
 from portal_sync_api.web.errors import WebError
 from portal_sync_api.web.format import month_label, register
 from portal_sync_api.web.render import SECURITY_HEADERS, environment, render
+from portal_sync_api.web.statement_csv import statements_csv
+from portal_sync_api.web.statement_pdf import statement_pdf
 
 router = APIRouter()
 register(environment)

@@ -2,7 +2,7 @@
 of every page, « page 1/3 » at the bottom, a summary (opening balance, a total per kind of
 operation, closing balance), then one table per kind of operation whose header row is
 repeated on each page it runs onto. Money and dates are written the French way
-(``−4,15 €``, ``mardi 1 décembre 2026``) in a font that draws them (``fonts.py``).
+(``−4,15 €``, ``mardi 1 décembre 2026``) in a font that draws them (``pdf_fonts.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -29,7 +28,6 @@ from reportlab.platypus import (
 
 from portal_sync_api.crud.family_view import KIND_LABELS
 from portal_sync_api.crud.statements import MEAL_SECTIONS, Statement, StatementSection
-from portal_sync_api.documents.fonts import DocumentFont, document_font
 from portal_sync_api.web.format import (
     euros,
     month_label,
@@ -37,13 +35,15 @@ from portal_sync_api.web.format import (
     signed_euros,
     written_date,
 )
+from portal_sync_api.web.pdf_fonts import DocumentFont, document_font
 
 MARGIN = 16 * mm
 WIDTH = A4[0] - 2 * MARGIN
 #: Column widths of a meal table (day, child, service, reference, amount) and of the
 #: others (date, operation, reference, amount), in fractions of the page's width.
-MEAL_COLUMNS: tuple[float, ...] = (0.29, 0.21, 0.12, 0.25, 0.13)
-OTHER_COLUMNS: tuple[float, ...] = (0.29, 0.33, 0.25, 0.13)
+MEAL_COLUMNS: tuple[float, ...] = (0.28, 0.20, 0.11, 0.25, 0.16)
+OTHER_COLUMNS: tuple[float, ...] = (0.28, 0.31, 0.25, 0.16)
+FONT_SIZE = 8.5
 HEADER_FILL = colors.HexColor("#e8eef5")
 RULE = colors.HexColor("#7a8794")
 
@@ -51,13 +51,11 @@ RULE = colors.HexColor("#7a8794")
 class _Styles:
     def __init__(self, font: DocumentFont) -> None:
         self.font = font
-        base = ParagraphStyle("base", fontName=font.regular, fontSize=8.5, leading=10.5)
+        base = ParagraphStyle("base", fontName=font.regular, fontSize=FONT_SIZE, leading=10.5)
         self.cell = base
         # References are long ids (``meal:0193…``): smaller, so that most fit on one line.
         self.reference = ParagraphStyle("reference", parent=base, fontSize=7.5, leading=9.5)
-        self.amount = ParagraphStyle("amount", parent=base, alignment=TA_RIGHT)
         self.head = ParagraphStyle("head", parent=base, fontName=font.bold)
-        self.head_amount = ParagraphStyle("head_amount", parent=self.head, alignment=TA_RIGHT)
         self.body = ParagraphStyle("body", parent=base, fontSize=10, leading=14)
         self.title = ParagraphStyle(
             "title", parent=base, fontName=font.bold, fontSize=16, leading=20, spaceAfter=4 * mm
@@ -72,20 +70,38 @@ class _Styles:
             spaceAfter=2 * mm,
         )
 
+    def text(self, value: str) -> str:
+        """``value`` as the font draws it (a table cell that never wraps)."""
+        return self.font.text(value)
+
     def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
         """A paragraph of plain text (escaped: names and references are data)."""
         return Paragraph(escape(self.font.text(text)), style or self.cell)
 
 
-def _table(rows: list[list[Any]], widths: tuple[float, ...], *, total_row: bool) -> Table:
+def _table(
+    font: DocumentFont,
+    rows: list[list[Any]],
+    widths: tuple[float, ...],
+    *,
+    bold_rows: tuple[int, ...] = (),
+    total_row: bool,
+) -> Table:
+    """A table whose last column holds amounts: plain strings, right-aligned, never wrapped
+    (a paragraph would break ``1 234,56 €`` at its narrow space), bold in the header row
+    and in ``bold_rows``."""
     table = Table(rows, colWidths=[w * WIDTH for w in widths], repeatRows=1)
     commands: list[tuple[Any, ...]] = [
+        ("FONTNAME", (-1, 0), (-1, -1), font.regular),
+        ("FONTSIZE", (-1, 0), (-1, -1), FONT_SIZE),
+        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+        *(("FONTNAME", (-1, row), (-1, row), font.bold) for row in (0, *bold_rows)),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#c9d1d9")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
     ]
     if total_row:
         commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, RULE))
@@ -109,7 +125,7 @@ def _section(styles: _Styles, statement: Statement, section: StatementSection) -
                 p(line.child or "—"),
                 p(service_label(line.service) if line.service else "—"),
                 p(line.reference, styles.reference),
-                p(signed_euros(line.amount_cents), styles.amount),
+                styles.text(signed_euros(line.amount_cents)),
             ]
             for line in section.lines
         ]
@@ -121,17 +137,15 @@ def _section(styles: _Styles, statement: Statement, section: StatementSection) -
                 p(written_date(line.at.astimezone(zone).date())),
                 p(KIND_LABELS.get(line.kind, line.kind)),
                 p(line.reference, styles.reference),
-                p(signed_euros(line.amount_cents), styles.amount),
+                styles.text(signed_euros(line.amount_cents)),
             ]
             for line in section.lines
         ]
-    rows: list[list[Any]] = [
-        [p(h, head) for h in header[:-1]] + [p(header[-1], styles.head_amount)]
-    ]
+    rows: list[list[Any]] = [[p(h, head) for h in header[:-1]] + [header[-1]]]
     rows.extend(body)
     total = [p(f"Total — {section.title.lower()}", head)] + [""] * (len(header) - 2)
-    rows.append([*total, p(signed_euros(section.total_cents), styles.head_amount)])
-    table = _table(rows, widths, total_row=True)
+    rows.append([*total, styles.text(signed_euros(section.total_cents))])
+    table = _table(styles.font, rows, widths, bold_rows=(len(rows) - 1,), total_row=True)
     table.setStyle(TableStyle([("SPAN", (0, -1), (-2, -1))]))
     # A title never stands alone at the foot of a page: it starts the next one then.
     return [CondPageBreak(35 * mm), p(section.title, styles.h2), table]
@@ -140,10 +154,10 @@ def _section(styles: _Styles, statement: Statement, section: StatementSection) -
 def _summary(styles: _Styles, statement: Statement) -> Table:
     p, head = styles.p, styles.head
     rows: list[list[Any]] = [
-        [p("Résumé du mois", head), p("Montant", styles.head_amount)],
+        [p("Résumé du mois", head), "Montant"],
         [
             p(f"Solde d'ouverture au {written_date(statement.first_day)}", head),
-            p(euros(statement.opening_cents), styles.head_amount),
+            styles.text(euros(statement.opening_cents)),
         ],
     ]
     for section in statement.sections:
@@ -152,16 +166,16 @@ def _summary(styles: _Styles, statement: Statement) -> Table:
             rows.append(
                 [
                     p(f"{section.title} ({count} opération{'s' if count > 1 else ''})"),
-                    p(signed_euros(section.total_cents), styles.amount),
+                    styles.text(signed_euros(section.total_cents)),
                 ]
             )
     rows.append(
         [
             p(f"Solde de clôture au {written_date(statement.last_day)}", head),
-            p(euros(statement.closing_cents), styles.head_amount),
+            styles.text(euros(statement.closing_cents)),
         ]
     )
-    return _table(rows, (0.75, 0.25), total_row=True)
+    return _table(styles.font, rows, (0.75, 0.25), bold_rows=(1, len(rows) - 1), total_row=True)
 
 
 def _story(styles: _Styles, statement: Statement) -> list[Any]:
