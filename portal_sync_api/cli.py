@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal_sync_api import cli_tariffs as tariff_commands
 from portal_sync_api.core.config import Settings
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.accounts import (
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     school_close.add_argument("code")
     school_close.add_argument("--day", required=True, metavar="AAAA-MM-JJ")
     school_close.add_argument("--reason", required=True, help="motif affiché aux familles")
+    tariff_commands.add_parsers(commands, school, common)
 
     station = commands.add_parser("station", help="stations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -268,6 +270,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
         return 0
     engine = make_engine(url)
     try:
+        if tariff_commands.run(args, engine):
+            return 0
         if args.command == "import" and args.kind == "meals":
             from portal_sync_api.offline_import import import_meals
 

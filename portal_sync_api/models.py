@@ -68,6 +68,8 @@ class School(Base):
     closed_weekdays: Mapped[str] = mapped_column(String(16), default="3,6,7")
     #: French school-holiday zone ``A``, ``B`` or ``C``; ``None``: no school holidays known.
     holiday_zone: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    #: Days after a balance went negative on which a relance is e-mailed (``0,7,21``).
+    relance_days: Mapped[str] = mapped_column(String(64), default="0,7,21")
 
 
 class SchoolCounter(Base):
@@ -164,6 +166,9 @@ class Child(Base):
     regime: Mapped[str] = mapped_column(String(16), default="ticket")
     forfait_days: Mapped[str] = mapped_column(String(7), default="")
     tariff: Mapped[str] = mapped_column(String(32), default="")
+    #: The tariff category the family's quotient familial gives today (``qf700``…, set by
+    #: ``crud/tariffs_qf.py``), sent to stations instead of ``tariff``; ``None``: ``tariff``.
+    qf_tariff: Mapped[str | None] = mapped_column(String(32), nullable=True)
     diet: Mapped[str] = mapped_column(String(500), default="")
     allergies: Mapped[str] = mapped_column(String(500), default="")
     family_id: Mapped[str | None] = mapped_column(
@@ -417,6 +422,60 @@ class Change(Base):
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for bulk statements that skip the ORM's per-row work."""
     return cast(Table, model.__table__)
+
+
+# Income-based tariffs and balance notices (docs/design.md §3 and §8).
+
+
+class TariffBracket(Base):
+    """A quotient-familial bracket of a school's service: a family whose QF lies in
+    ``min_qf``..``max_qf`` (``None``: no upper bound) pays ``price_cents`` a meal."""
+
+    __tablename__ = "tariff_brackets"
+    __table_args__ = (UniqueConstraint("school_id", "service", "min_qf"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    service: Mapped[str] = mapped_column(String(32))
+    min_qf: Mapped[int] = mapped_column(Integer)
+    max_qf: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    price_cents: Mapped[int] = mapped_column(Integer)
+
+
+class FamilyQuotient(Base):
+    """A family's quotient familial as the intendance recorded it, in force from
+    ``valid_from`` to ``valid_until`` (included). Rows are kept: the latest ``valid_from``
+    not after a day gives that day's QF, so a change never reprices earlier days."""
+
+    __tablename__ = "family_quotients"
+    __table_args__ = (Index("ix_family_quotients_family_from", "family_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"))
+    qf: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    set_at: Mapped[str] = mapped_column(String(40))
+    #: Who recorded it: a user's e-mail, or ``cli``.
+    set_by: Mapped[str] = mapped_column(String(254))
+
+
+class FamilyNoticeState(Base):
+    """Where a family stands with its balance notices (``crud/notices.py``); written in the
+    transaction of each balance change, so a crossing is noticed once."""
+
+    __tablename__ = "family_notice_states"
+
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), primary_key=True)
+    #: The parents want the low-balance notice (relances cannot be turned off).
+    low_balance_notice: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: When the balance went under the school's threshold; ``None`` while above it.
+    low_since: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: When the balance went below zero; ``None`` while it is ≥ 0.
+    negative_since: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: Relances sent since ``negative_since``.
+    relances_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_relance_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class CardCounter(Base):

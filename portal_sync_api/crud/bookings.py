@@ -37,6 +37,7 @@ from portal_sync_api.crud.roster import (
     reservation_key,
 )
 from portal_sync_api.crud.schools import services_of
+from portal_sync_api.crud.tariffs_qf import price_of, pricer_for
 from portal_sync_api.models import (
     AuditEntry,
     Child,
@@ -44,7 +45,6 @@ from portal_sync_api.models import (
     LedgerEntry,
     Reservation,
     School,
-    Tariff,
     table,
 )
 
@@ -105,14 +105,10 @@ def cancel_rule(school: School) -> Cutoff:
     return Cutoff.parse(school.cancel_cutoff or school.booking_cutoff)
 
 
-def _price(session: Session, child: Child, service: str) -> int | None:
-    return session.execute(
-        select(Tariff.price_cents).where(
-            Tariff.school_id == child.school_id,
-            Tariff.tariff == child.tariff,
-            Tariff.service == service,
-        )
-    ).scalar_one_or_none()
+def _price(session: Session, child: Child, service: str, day: date) -> int | None:
+    """The child's price of ``service`` on ``day`` (its family's QF bracket then, or its
+    tariff category: crud/tariffs_qf.py)."""
+    return price_of(session, child=child, service=service, day=day)
 
 
 def child_week(
@@ -142,7 +138,7 @@ def child_week(
             )
         ).scalars()
     }
-    prices = {code: _price(session, child, code) for code in calendar.services}
+    pricer = pricer_for(session, child)
     forfait_days = {int(d) for d in child.forfait_days} if child.regime == "forfait" else set()
     slots = []
     day = start
@@ -167,7 +163,9 @@ def child_week(
                     cutoff_at=cutoff,
                     reason=reason,
                     # A forfait day is paid by the term: the meal itself costs nothing.
-                    price_cents=0 if day.isoweekday() in forfait_days else prices[service],
+                    price_cents=(
+                        0 if day.isoweekday() in forfait_days else pricer.price(service, day)
+                    ),
                 )
             )
         day += timedelta(days=1)
@@ -210,7 +208,7 @@ def book(
     ref = uuid.uuid4().hex
     buffer = ChangeBuffer()
     if prepaid and child.family_id is not None:
-        price = _price(session, child, service)
+        price = _price(session, child, service, day)
         if price is None:
             raise BookingRefused("not_bookable", "Aucun tarif pour ce service : voir l'intendance.")
         balance = running_balances(session, family_ids=[child.family_id])[child.family_id]
@@ -336,7 +334,7 @@ def book_usual_days(
         ).scalars()
     )
     prepaid = school.booking_mode == "prepaid" and child.family_id is not None
-    price = _price(session, child, service) if prepaid else 0
+    pricer = pricer_for(session, child) if prepaid else None
     balance = (
         running_balances(session, family_ids=[child.family_id])[child.family_id]
         if prepaid and child.family_id is not None
@@ -351,6 +349,7 @@ def book_usual_days(
     debits: list[tuple[int, str]] = []
     day = start
     while day <= end:
+        price = pricer.price(service, day) if pricer is not None else 0
         if day.isoweekday() not in weekdays:
             pass
         elif (closed := calendar.closed_because(day)) is not None:

@@ -27,6 +27,7 @@ from portal_sync_api.crud.bookings import (
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.reads import child_meals
+from portal_sync_api.crud.tariffs_qf import pricer_for
 from portal_sync_api.models import (
     Card,
     Child,
@@ -35,7 +36,6 @@ from portal_sync_api.models import (
     Meal,
     Reservation,
     School,
-    Tariff,
     Void,
 )
 from portal_sync_api.schemas import MealPublic
@@ -302,13 +302,8 @@ def booked_meals(
         if school is None:
             continue
         first_day = today or datetime.now(ZoneInfo(school.timezone)).date()
-        prices = dict(
-            session.execute(
-                select(Tariff.service, Tariff.price_cents).where(
-                    Tariff.school_id == school.id, Tariff.tariff == child.tariff
-                )
-            ).all()
-        )
+        # The QF bracket of each day when the school prices by income (crud/tariffs_qf.py).
+        pricer = pricer_for(session, child)
         eaten = set(
             session.execute(
                 select(Meal.business_date, Meal.service)
@@ -337,7 +332,7 @@ def booked_meals(
                     child_first_name=child.first_name,
                     day=day,
                     service=service,
-                    price_cents=int(prices.get(service, 0)),
+                    price_cents=int(pricer.price(service, day) or 0),
                 )
             )
     result.sort(key=lambda b: (b.day, b.service, b.child_first_name))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
+from portal_sync_api.crud.notices import after_balance_change
 from portal_sync_api.crud.refs import families_by_ref
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Child, Family, FamilyBalance, LedgerEntry, Meal, School, table
@@ -95,7 +96,10 @@ def put_balances(
         return
     schools = schools if schools is not None else family_schools(session, family_ids=family_ids)
     refs = family_refs(session, family_ids=family_ids)
-    for family_id, total in running_balances(session, family_ids=family_ids).items():
+    totals = running_balances(session, family_ids=family_ids)
+    # Balance notices (threshold crossed, negative): in this same transaction.
+    after_balance_change(session, balances=totals)
+    for family_id, total in totals.items():
         ref = refs[family_id]
         for school_id in sorted(schools.get(family_id, ())):
             buffer.put(

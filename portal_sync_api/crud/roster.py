@@ -76,7 +76,8 @@ def child_data(child: Child, *, family_ref: str | None) -> dict[str, Any]:
         "birth_date": child.birth_date.isoformat() if child.birth_date else None,
         "regime": child.regime,
         "forfait_days": [int(d) for d in child.forfait_days],
-        "tariff": child.tariff,
+        # The QF bracket's category when the school prices by income (crud/tariffs_qf.py).
+        "tariff": child.qf_tariff or child.tariff,
         "diet": [d for d in child.diet.split("|") if d],
         "allergies": [a for a in child.allergies.split("|") if a],
         "family_id": family_ref,

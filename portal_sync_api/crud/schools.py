@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.core.calendar import HOLIDAY_ZONES, Cutoff, parse_weekdays
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
+from portal_sync_api.crud.notices import parse_relance_days
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import School, SchoolCounter, Service, Tariff
 
@@ -36,6 +37,8 @@ BOOKING_SETTING_DEFAULTS: dict[str, str | int | None] = {
     "min_topup_cents": 1000,
     "closed_weekdays": "3,6,7",
     "holiday_zone": None,
+    # Balance relances: days after the balance went negative (crud/notices.py).
+    "relance_days": "0,7,21",
 }
 BOOKING_MODES = ("pay_at_line", "prepaid")
 _TRUE = ("1", "true", "oui", "vrai", "yes")
@@ -83,6 +86,11 @@ def parse_booking_setting(key: str, value: str) -> str | int | None:
         if not text.isdigit() or int(text) < 1:
             raise DataError(key, f"nombre entier ≥ 1 attendu, reçu {value!r}")
         return int(text)
+    if key == "relance_days":
+        try:
+            return parse_relance_days(text)
+        except ValueError as exc:
+            raise DataError(key, str(exc)) from None
     if key == "holiday_zone":
         if text.upper() in ("", "AUCUNE", "NONE"):
             return None

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from portal_sync_api.core.config import Settings
+from portal_sync_api.mail.notice_pass import NoticePassThread
 from portal_sync_api.mail.sender import start_sender
 
 
@@ -19,9 +20,13 @@ def mail_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContex
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         thread = start_sender(app.state.engine, settings)
+        # Relances due and QF tariffs starting or expiring: queued even without a transport.
+        notices = NoticePassThread(app.state.engine)
+        notices.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(notices.stop)
             if thread is not None:
                 # Off the event loop: the thread may be finishing an SMTP exchange.
                 await asyncio.to_thread(thread.stop)
