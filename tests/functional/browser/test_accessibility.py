@@ -117,7 +117,7 @@ PAGES: dict[str, tuple[Opener, str]] = {
     "accessibilite": (_anonymous("/accessibilite"), "accessibilité"),
     "famille-reservations": (_as_parent("/famille/reservations"), "Réserver les repas"),
     "intendance-comptes-en-attente": (_pending_accounts, "Comptes en attente"),
-    "intendance-accueil": (_intendance_home, "Intendance"),
+    "intendance-accueil": (_intendance_home, "La journée du"),
 }
 
 
