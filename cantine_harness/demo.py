@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cantine_harness.portal import create_station_token, free_port, running_portal
+from cantine_harness.sandbox_bank import SandboxBank, running_sandbox_bank
 from cantine_harness.school import TARIFFS, roster, school_with_tariffs
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.ledger import CreditIn, add_credits
@@ -73,6 +74,8 @@ class DemoStation:
     synced_at: datetime | None = None
     #: Where the demo portal writes its e-mails (one ``.eml`` file each), not sent.
     mail_dir: Path | None = None
+    #: The sandbox bank the demo's online top-ups go through (no real payment).
+    bank_url: str | None = None
     parent_login: tuple[str, str] = DEMO_PARENT
     intendance_login: tuple[str, str] = DEMO_INTENDANCE
 
@@ -175,14 +178,18 @@ def seed_logins(database_url: str) -> None:
 
 
 @contextlib.contextmanager
-def _portal(database_url: str, log: Path, mail_dir: Path) -> Iterator[str]:
+def _portal(
+    database_url: str, log: Path, mail_dir: Path, bank: SandboxBank | None = None
+) -> Iterator[str]:
     """The demo's portal on loopback, writing its e-mails to ``mail_dir`` instead of
-    sending them; its failures said in French."""
+    sending them and taking top-ups through the sandbox ``bank``; its failures said in
+    French."""
     port = free_port()
     env = {
         "PORTAL_MAIL_DIR": str(mail_dir),
         # Links in the e-mails (password choice) lead back to this very portal.
         "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **(bank.portal_env() if bank is not None else {}),
     }
     try:
         with running_portal(
@@ -236,7 +243,8 @@ def try_cards() -> list[TryCard]:
 def demo_station(
     directory: Path, *, pupils: int = 600, seed: int = 1849, now: datetime | None = None
 ) -> Iterator[DemoStation]:
-    """Set the whole demo up in ``directory``; the portal stops when the block ends."""
+    """Set the whole demo up in ``directory``; the portal and the sandbox bank stop when
+    the block ends."""
     today = (now or datetime.now(zone(TIMEZONE))).astimezone(zone(TIMEZONE)).date()
     database_url = f"sqlite:///{directory / 'portal.db'}"
     upgrade(database_url)
@@ -245,7 +253,12 @@ def demo_station(
     token = create_station_token(database_url, school=SCHOOL, name=STATION)
     mail_dir = directory / "mails"
     mail_dir.mkdir(exist_ok=True)
-    with _portal(database_url, directory / "portal.log", mail_dir) as url:
+    with contextlib.ExitStack() as stack:
+        try:
+            bank = stack.enter_context(running_sandbox_bank(log=directory / "bank.log"))
+        except (RuntimeError, TimeoutError) as e:
+            raise DemoError(f"la banque de démonstration ne démarre pas ({directory})") from e
+        url = stack.enter_context(_portal(database_url, directory / "portal.log", mail_dir, bank))
         config_path = write_config(directory, url, token)
         config = load_config(config_path)
         result = sync_once(config)
@@ -259,4 +272,5 @@ def demo_station(
             pupils=pupils,
             synced_at=datetime.now(zone(TIMEZONE)),
             mail_dir=mail_dir,
+            bank_url=bank.url,
         )

@@ -40,6 +40,7 @@ def describe(demo: DemoStation) -> str:
         f" / mot de passe {demo.parent_login[1]}",
         f"  intendance : {demo.intendance_login[0]} / mot de passe {demo.intendance_login[1]}",
         f"E-mails de la démo (non envoyés, un fichier .eml chacun) : {demo.mail_dir}",
+        f"Banque de démonstration (paiements en ligne, aucun paiement réel) : {demo.bank_url}",
         "",
         "Cartes à essayer (tapez le code puis Entrée) :",
     ]
