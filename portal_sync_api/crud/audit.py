@@ -36,6 +36,12 @@ ACTION_LABELS = {
 }
 
 
+#: The first word of a subject as the intendance reads it.
+SUBJECT_WORDS = {"child": "élève", "family": "famille", "day": "jour", "card": "carte"}
+#: Card statuses as the intendance reads them, in before/after.
+STATUS_WORDS = {"active": "active", "blocked": "bloquée", "lost": "perdue"}
+
+
 def record(
     session: Session,
     *,
@@ -84,6 +90,12 @@ class AuditRow:
     subject: str
     before: Any
     after: Any
+
+    @property
+    def subject_label(self) -> str:
+        """The subject in French (``child C0042`` → ``élève C0042``)."""
+        word, _, rest = self.subject.partition(" ")
+        return f"{SUBJECT_WORDS[word]} {rest}" if rest and word in SUBJECT_WORDS else self.subject
 
 
 @dataclass(frozen=True)
@@ -171,12 +183,19 @@ def describe(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):
-        return ", ".join(f"{key} : {describe(item)}" for key, item in value.items())
+        return ", ".join(
+            f"{key} : {_status(item) if key == 'statut' else describe(item)}"
+            for key, item in value.items()
+        )
     if isinstance(value, list):
         return " | ".join(describe(item) for item in value)
     if isinstance(value, bool):
         return "oui" if value else "non"
     return str(value)
+
+
+def _status(value: Any) -> str:
+    return STATUS_WORDS.get(value, value) if isinstance(value, str) else describe(value)
 
 
 CSV_HEADERS = ("date (UTC)", "personne", "action", "objet", "avant", "après")
@@ -193,7 +212,7 @@ def audit_csv(session: Session, *, school: School, wanted: AuditFilter) -> bytes
     lines = [";".join(CSV_HEADERS)]
     for entry in entries:
         row = _row(entry)
-        cells = [row.at, row.actor, row.label, row.subject, describe(row.before)]
+        cells = [row.at, row.actor, row.label, row.subject_label, describe(row.before)]
         cells.append(describe(row.after))
         lines.append(";".join(csv_cell(c) for c in cells))
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")

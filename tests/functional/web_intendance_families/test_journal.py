@@ -66,12 +66,12 @@ def test_the_journal_lists_the_schools_rows_newest_first_with_before_and_after(
     assert page.status_code == 200
     assert _subjects(page.text) == [
         "=cmd|&#39; /C calc&#39;!A0",
-        "child C1849-44",
-        "child C1849-42",
+        "élève C1849-44",
+        "élève C1849-42",
     ]
     assert "C1850-42" not in page.text  # another school's row
     assert "Carte bloquée" in page.text and "Repas annulé" in page.text
-    assert "statut : active" in page.text and "statut : blocked, motif : perdue" in page.text
+    assert "statut : active" in page.text and "statut : bloquée, motif : perdue" in page.text
     # 22:30 UTC on 4 November is 23:30 in Paris, the school's clock.
     assert "04/11/2025 à 23:30" in page.text
 
@@ -80,12 +80,12 @@ def test_filters_by_person_action_and_days_in_school_time(pages: Family) -> None
     _seed(pages)
     client = pages.intendance.client
     by_person = client.get(JOURNAL, params={"personne": OTHER})
-    assert _subjects(by_person.text) == ["child C1849-44"]
+    assert _subjects(by_person.text) == ["élève C1849-44"]
     by_action = client.get(JOURNAL, params={"action": "card_block"})
-    assert _subjects(by_action.text) == ["child C1849-42"]
+    assert _subjects(by_action.text) == ["élève C1849-42"]
     # 4 November in Paris runs from 3 November 23:00 UTC to 4 November 23:00 UTC.
     one_day = client.get(JOURNAL, params={"du": "2025-11-04", "au": "2025-11-04"})
-    assert _subjects(one_day.text) == ["child C1849-44"]
+    assert _subjects(one_day.text) == ["élève C1849-44"]
     from_the_5th = client.get(JOURNAL, params={"du": "2025-11-05"})
     assert len(_subjects(from_the_5th.text)) == 1
     nothing = client.get(JOURNAL, params={"personne": OTHER, "action": "card_issue"})
@@ -125,7 +125,7 @@ def test_the_journal_is_paginated(pages: Family) -> None:
     assert len(_subjects(first.text)) == audit.PAGE_SIZE
     assert "page 1 sur 2" in first.text and "Page suivante" in first.text
     second = pages.intendance.client.get(JOURNAL, params={"page": "2"})
-    assert _subjects(second.text) == [f"child C{n:04d}" for n in range(4, -1, -1)]
+    assert _subjects(second.text) == [f"élève C{n:04d}" for n in range(4, -1, -1)]
 
 
 def test_the_csv_export_is_for_french_excel_with_formulas_neutralised(pages: Family) -> None:
@@ -137,12 +137,12 @@ def test_the_csv_export_is_for_french_excel_with_formulas_neutralised(pages: Fam
     lines = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
     assert lines[0] == ["date (UTC)", "personne", "action", "objet", "avant", "après"]
     assert [line[3] for line in lines[1:]] == [
-        "child C1849-42",
-        "child C1849-44",
+        "élève C1849-42",
+        "élève C1849-44",
         "'=cmd|' /C calc'!A0",
     ]
     assert lines[1][1:3] == [INTENDANCE, "Carte bloquée"]
-    assert lines[1][4:] == ["statut : active", "statut : blocked, motif : perdue"]
+    assert lines[1][4:] == ["statut : active", "statut : bloquée, motif : perdue"]
     only_other = pages.intendance.client.get(JOURNAL + ".csv", params={"personne": OTHER})
     assert len(only_other.content.decode("utf-8-sig").strip().splitlines()) == 2
 
@@ -159,4 +159,4 @@ def test_no_route_changes_the_journal(pages: Family) -> None:
     with session_scope(pages.engine) as session:
         assert session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 4
     # Another school's intendance sees none of 1849's rows.
-    assert _subjects(pages.other_intendance.client.get(JOURNAL).text) == ["child C1850-42"]
+    assert _subjects(pages.other_intendance.client.get(JOURNAL).text) == ["élève C1850-42"]
