@@ -55,8 +55,8 @@ class Slice:
 
     @property
     def end_label(self) -> str:
-        """``12:10`` (``00:00`` after the day's last slice)."""
-        minutes = (self.start.hour * 60 + self.start.minute + SLICE_MINUTES) % (24 * 60)
+        """``12:10`` (``24:00`` after the day's last slice)."""
+        minutes = self.start.hour * 60 + self.start.minute + SLICE_MINUTES
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
