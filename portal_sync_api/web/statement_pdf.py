@@ -117,10 +117,11 @@ def _section(styles: _Styles, statement: Statement, section: StatementSection) -
         widths = MEAL_COLUMNS
         body = [
             [
+                # A cancelled booking no longer says its meal: the day it was written.
                 p(
                     written_date(line.day)
                     if line.day
-                    else written_date(line.at.astimezone(zone).date())
+                    else f"opération du {written_date(line.at.astimezone(zone).date())}"
                 ),
                 p(line.child or "—"),
                 p(service_label(line.service) if line.service else "—"),

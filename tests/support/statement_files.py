@@ -9,6 +9,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import requests
@@ -105,6 +106,19 @@ def pdf_pages(content: bytes) -> list[str]:
         return pages
     finally:
         document.close()
+
+
+def pdf_page_png(content: bytes, path: Path, *, page: int = 0) -> Path:
+    """Rasterise one page of a PDF to a PNG at ``path`` (to look at it)."""
+    document = pdfium.PdfDocument(content)
+    try:
+        rendered = document[page].render(scale=1.5)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rendered.to_pil().save(path)
+        rendered.close()
+    finally:
+        document.close()
+    return path
 
 
 def cents(cell: str) -> int:

@@ -53,7 +53,7 @@ register(environment)
 FAMILY_PAGE_MONTHS = 6
 BULK_FORM_MONTHS = 12
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-MONTH_FORMAT = "Choisissez un mois dans la liste (format AAAA-MM, par exemple 2026-12)."
+MONTH_FORMAT = "Mois inconnu : choisissez un mois dans la liste."
 MONTH_TO_COME = "Ce mois n'a pas encore commencé : il n'a pas encore de relevé."
 NO_STATEMENT = (
     "Aucun relevé pour {month} : aucune famille de l'établissement n'avait d'opération "

@@ -8,6 +8,7 @@ import html
 import io
 import zipfile
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,10 +21,13 @@ from tests.support.statement_files import (
     PARENT,
     StatementsPortal,
     csv_statements,
+    pdf_page_png,
     pdf_pages,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
+#: Where the first page of a statement is rasterised, to look at it.
+SHOTS = Path("/tmp/shots/statements")
 MINUS = "\u2212"
 NOT_FOUND = "Cette page n'existe pas, ou elle ne vous est pas accessible."
 #: Instants that end September and October 2026 in Paris, in UTC.
@@ -84,6 +88,7 @@ def test_the_october_pdf_prints_the_months_lines_and_totals_equal_to_the_ledger(
     assert f"Total — réservations prépayées {MINUS}8,30 €" in text
     assert "Total — réservations annulées (remboursées) +4,15 €" in text
     assert pages[-1].rstrip().endswith(f"page {len(pages)}/{len(pages)}")
+    pdf_page_png(answer.content, SHOTS / "releve-2026-10-page-1.png")
 
 
 def test_this_months_csv_has_the_meals_a_station_synced_with_public_references(
@@ -221,7 +226,7 @@ def test_the_bulk_page_asks_for_a_month_and_says_why_a_month_is_refused(
     assert "Télécharger les relevés (ZIP)" in page.text
     wrong = statements_portal.get(INTENDANCE_1849, "/intendance/releves?mois=2026-13")
     assert wrong.status_code == 400
-    assert "Choisissez un mois dans la liste" in html.unescape(wrong.text)
+    assert "choisissez un mois dans la liste" in html.unescape(wrong.text)
     to_come = statements_portal.get(INTENDANCE_1849, f"/intendance/releves?mois={next_month()}")
     assert to_come.status_code == 400
     assert "Ce mois n'a pas encore commencé" in html.unescape(to_come.text)
