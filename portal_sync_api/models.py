@@ -68,6 +68,9 @@ class School(Base):
     closed_weekdays: Mapped[str] = mapped_column(String(16), default="3,6,7")
     #: French school-holiday zone ``A``, ``B`` or ``C``; ``None``: no school holidays known.
     holiday_zone: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    #: Children's photos (given with their family's consent) go to the school's stations
+    #: and show at the line (docs/design.md §8); false: no photo leaves the portal.
+    photo_at_line: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Days after a balance went negative on which a relance is e-mailed (``0,7,21``).
     relance_days: Mapped[str] = mapped_column(String(64), default="0,7,21")
 

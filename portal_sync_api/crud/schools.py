@@ -41,6 +41,8 @@ BOOKING_SETTING_DEFAULTS: dict[str, str | int | None] = {
     "relance_days": "0,7,21",
 }
 BOOKING_MODES = ("pay_at_line", "prepaid")
+#: Portal-side: whether children's photos go to the school's stations (docs/design.md §8).
+PHOTO_SETTING = "photo_at_line"
 _TRUE = ("1", "true", "oui", "vrai", "yes")
 _FALSE = ("0", "false", "non", "faux", "no")
 UNRESERVED_POLICIES = ("refuse", "allow", "surcharge")
@@ -112,19 +114,17 @@ def parse_setting(key: str, value: str) -> str | int | bool | None:
     """Validate one ``--setting KEY=VALUE``; raises :class:`DataError` naming the key."""
     if key in BOOKING_SETTING_DEFAULTS:
         return parse_booking_setting(key, value)
+    if key == PHOTO_SETTING:
+        return _yes_no(key, value)
     if key not in SETTING_DEFAULTS:
-        known = [*SETTING_DEFAULTS, *BOOKING_SETTING_DEFAULTS]
+        known = [*SETTING_DEFAULTS, *BOOKING_SETTING_DEFAULTS, PHOTO_SETTING]
         raise DataError("setting", f"réglage inconnu: {key} (connus: {', '.join(known)})")
     if key == "unreserved_policy":
         if value not in UNRESERVED_POLICIES:
             raise DataError(key, f"doit être {' | '.join(UNRESERVED_POLICIES)}")
         return value
     if isinstance(SETTING_DEFAULTS[key], bool):
-        if value.strip().lower() in _TRUE:
-            return True
-        if value.strip().lower() in _FALSE:
-            return False
-        raise DataError(key, f"oui ou non attendu (true/false), reçu {value!r}")
+        return _yes_no(key, value)
     try:
         number = int(value)
     except ValueError:
@@ -133,6 +133,14 @@ def parse_setting(key: str, value: str) -> str | int | bool | None:
     if number < minimum:
         raise DataError(key, f"doit être ≥ {minimum}")
     return number
+
+
+def _yes_no(key: str, value: str) -> bool:
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise DataError(key, f"oui ou non attendu (true/false), reçu {value!r}")
 
 
 def parse_window(window: str) -> tuple[str, str]:
@@ -177,9 +185,14 @@ def set_school(
         school.name = name
     if timezone is not None:
         school.timezone = timezone
+    photos_before = school.photo_at_line
     for key, value in (settings or {}).items():
         setattr(school, key, parse_setting(key, str(value)))
     buffer = ChangeBuffer()
+    if school.photo_at_line != photos_before:
+        from portal_sync_api.crud.photos import announce_school_photos  # photos imports us
+
+        announce_school_photos(session, school=school, buffer=buffer)
     buffer.put(school_id=school.id, kind="school", key=code, data=school_data(school))
     buffer.put(school_id=school.id, kind="settings", key=code, data=settings_data(school))
     existing = {

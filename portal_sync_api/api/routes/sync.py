@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from portal_sync_api.api.deps import CurrentStation, SessionDep
@@ -16,6 +17,7 @@ from portal_sync_api.core.config import DEFAULT_PAGE, MAX_BATCH_ITEMS, MAX_BODY_
 from portal_sync_api.crud import changes as feed
 from portal_sync_api.crud import journal_proof, stations
 from portal_sync_api.crud.meals import BatchItem, Rejected, ingest, parse_item
+from portal_sync_api.crud.photos import line_photo
 from portal_sync_api.crud.stations import BadHeader, Telemetry, read_telemetry
 from portal_sync_api.models import School
 from portal_sync_api.schemas import ChangesPage, MealBatchResult, MealIn, VoidIn
@@ -166,3 +168,47 @@ def push_meals(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_RANGE = re.compile(r"bytes=(\d{1,9})-")
+
+
+@router.get(
+    "/photos/{sha256}",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 206: {"content": {"image/jpeg": {}}}},
+)
+def read_photo(
+    session: SessionDep,
+    station: CurrentStation,
+    sha256: str,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    """The JPEG of a photo the feed announces to the station's school (kind ``photo``),
+    by its SHA-256; 404 for any other hash. ``Range: bytes=N-`` resumes a cut download."""
+    if not _SHA256.fullmatch(sha256):
+        raise ApiError(422, "sha256 : 64 chiffres hexadécimaux attendus", field="sha256")
+    with session.begin():
+        jpeg = line_photo(session, school_id=station.school_id, sha256=sha256)
+    if jpeg is None:
+        raise ApiError(404, "photo introuvable", field="sha256")
+    # The name is the content's hash: the bytes behind it never change.
+    headers = {
+        "ETag": f'"{sha256}"',
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if if_none_match is not None and sha256 in if_none_match:
+        return Response(status_code=304, headers=headers)
+    wanted = _RANGE.fullmatch(range_header.strip()) if range_header else None
+    if wanted is not None:
+        start = int(wanted.group(1))
+        if start >= len(jpeg):
+            headers["Content-Range"] = f"bytes */{len(jpeg)}"
+            raise ApiError(416, "range : début au-delà de la photo", field="range", headers=headers)
+        headers["Content-Range"] = f"bytes {start}-{len(jpeg) - 1}/{len(jpeg)}"
+        return Response(jpeg[start:], status_code=206, media_type="image/jpeg", headers=headers)
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
