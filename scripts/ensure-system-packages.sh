@@ -4,10 +4,13 @@
 #   libzbar0  pyzbar's native library (camera decoding);
 #   chromium  Debian's browser, driven by Playwright in the web page tests (Playwright never
 #             downloads a browser of its own here).
+#   fonts-dejavu-core  DejaVu Sans, embedded in the portal's PDF statements (it draws the
+#             minus sign and the narrow no-break space of French amounts).
 set -u
 missing=""
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || missing="$missing libzbar0"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
     SUDO=""
