@@ -37,6 +37,9 @@ _PORTAL_KEYS: dict[str, tuple[type, Any]] = {
     "batch_size": (int, 500),
     "page_size": (int, 5000),
 }
+_SYNC_KEYS: dict[str, tuple[type, Any]] = {
+    "photo_cache_mb": (float, 50.0),
+}
 # What a [[readers]] entry may hold is declared once per kind, in station/core/reader_kinds.py;
 # these are views of it in the form of the sections above (the example-file test reads them).
 _READER_COMMON: dict[str, tuple[type, Any]] = key_table(COMMON_KEYS)
@@ -79,6 +82,18 @@ class PortalSection:
 
 
 @dataclass(frozen=True)
+class SyncSection:
+    """``[sync]``: what the station keeps from the portal beside its database."""
+
+    photo_cache_mb: float = 50.0
+    """Disk space the children's photos may take (MB); 0: no photo is fetched."""
+
+    @property
+    def photo_cache_bytes(self) -> int:
+        return int(self.photo_cache_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
 class ReaderConfig:
     """One ``[[readers]]`` entry: its kind and the options for that kind."""
 
@@ -94,6 +109,7 @@ class StationConfig:
     portal: PortalSection
     readers: tuple[ReaderConfig, ...]
     path: Path | None = None
+    sync: SyncSection = SyncSection()
 
 
 def _check_section(
@@ -149,10 +165,16 @@ def _check_reader(entry: Any, where: str, path: Path) -> ReaderConfig:
 def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
     """Validate already-parsed TOML ``data`` read from ``path``."""
     for top in data:
-        if top not in ("station", "portal", "readers"):
+        if top not in ("station", "portal", "sync", "readers"):
             raise ConfigError(f"{path}: section inconnue « {top} »")
     station = _check_section(data.get("station", {}), _STATION_KEYS, "station", path)
     portal = _check_section(data.get("portal", {}), _PORTAL_KEYS, "portal", path)
+    sync = _check_section(data.get("sync", {}), _SYNC_KEYS, "sync", path)
+    if not 0 <= sync["photo_cache_mb"] <= 100_000:
+        raise ConfigError(
+            f"{path}: « sync.photo_cache_mb » doit être entre 0 et 100000, "
+            f"reçu {sync['photo_cache_mb']!r}"
+        )
     school = station["school"]
     if not (school.isascii() and school.isdigit()):
         raise ConfigError(
@@ -179,6 +201,7 @@ def parse_config(data: dict[str, Any], path: Path) -> StationConfig:
         portal=PortalSection(**portal),
         readers=tuple(readers),
         path=path,
+        sync=SyncSection(**sync),
     )
 
 

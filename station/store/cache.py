@@ -188,7 +188,11 @@ def _apply_one(conn: sqlite3.Connection, change: Mapping[str, Any]) -> None:
             row = _child_row(data)
             cols = ", ".join(row)
             marks = ", ".join("?" for _ in row)
-            updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
+            updates = ", ".join(
+                _KEEP_FETCHED_PHOTO if c == "photo" else f"{c} = excluded.{c}"
+                for c in row
+                if c != "id"
+            )
             conn.execute(
                 f"INSERT INTO children ({cols}) VALUES ({marks}) "
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
@@ -244,7 +248,61 @@ def _apply_one(conn: sqlite3.Connection, change: Mapping[str, Any]) -> None:
         _apply_meal(conn, key, data, seq)
     elif kind == "pass_key":
         _apply_pass_key(conn, key, data, seq)
+    elif kind == "photo":
+        _apply_photo(conn, key, data, seq)
     # Unknown kinds are skipped: a newer portal may send more than this station uses.
+
+
+#: A child change keeps the local photo file the fetch set (``station/sync/photos.py``)
+#: while the portal announces a photo for that child.
+_KEEP_FETCHED_PHOTO = (
+    "photo = CASE WHEN EXISTS (SELECT 1 FROM photos WHERE photos.child_id = excluded.id) "
+    "THEN children.photo ELSE excluded.photo END"
+)
+
+
+def _apply_photo(
+    conn: sqlite3.Connection, child_id: str, data: Mapping[str, Any] | None, seq: int
+) -> None:
+    """Record (or forget) the photo announced for a child. A new or removed photo unsets
+    the child's local file at once; the fetch after the pull brings the new one."""
+    old = conn.execute("SELECT sha256 FROM photos WHERE child_id = ?", (child_id,)).fetchone()
+    if data is None:
+        conn.execute("DELETE FROM photos WHERE child_id = ?", (child_id,))
+        conn.execute("UPDATE children SET photo = NULL WHERE id = ?", (child_id,))
+        return
+    sha256 = str(data["sha256"]).lower()
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"photo : empreinte SHA-256 invalide {sha256!r}")
+    conn.execute(
+        "INSERT INTO photos (child_id, sha256, as_of_seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (child_id) DO UPDATE SET sha256 = excluded.sha256, "
+        "as_of_seq = excluded.as_of_seq",
+        (child_id, sha256, seq),
+    )
+    if old is None or old["sha256"] != sha256:
+        conn.execute("UPDATE children SET photo = NULL WHERE id = ?", (child_id,))
+
+
+def announced_photos(conn: sqlite3.Connection) -> dict[str, str]:
+    """``child id → SHA-256`` of every announced photo of a child on the roster."""
+    rows = conn.execute(
+        "SELECT p.child_id, p.sha256 FROM photos p JOIN children c ON c.id = p.child_id"
+    )
+    return {row["child_id"]: row["sha256"] for row in rows}
+
+
+def set_photo_files(conn: sqlite3.Connection, files: Mapping[str, str | None]) -> int:
+    """Point each child of ``files`` at its local photo file (``None``: none); returns how
+    many rows changed."""
+    changed = 0
+    for child_id, path in files.items():
+        cursor = conn.execute(
+            "UPDATE children SET photo = ? WHERE id = ? AND photo IS NOT ?",
+            (path, child_id, path),
+        )
+        changed += cursor.rowcount
+    return changed
 
 
 def _apply_pass_key(

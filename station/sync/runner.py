@@ -24,6 +24,7 @@ from station.store import Store, cache, outbox
 from station.sync.backoff import retry_delay
 from station.sync.client import PortalClient
 from station.sync.exchange import PullResult, PushResult, pull_changes, push_outbox
+from station.sync.photos import PhotoResult, photo_dir, sync_photos
 from station.sync.status import SyncStatus, cycle_line
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class SyncResult:
     error: str | None = None
     #: The token is another school's: a configuration error, not a network one.
     wrong_school: bool = False
+    #: The children's photos fetched after the pull (``None``: not tried).
+    photos: PhotoResult | None = None
 
 
 class Synchronizer:
@@ -110,7 +113,14 @@ class Synchronizer:
             pull.changes,
             pull.pages,
         )
-        return SyncResult(True, push, pull)
+        # After a whole pull, in this thread: the photos the feed now announces.
+        photos = sync_photos(
+            self.store,
+            self.client,
+            directory=photo_dir(self.config.station.database),
+            cap_bytes=self.config.sync.photo_cache_bytes,
+        )
+        return SyncResult(True, push, pull, photos=photos)
 
     def telemetry(self) -> dict[str, str]:
         """What the portal's stations page shows of this station, sent as headers with

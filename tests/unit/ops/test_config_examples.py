@@ -11,6 +11,7 @@ from station.core.config import (
     _PORTAL_KEYS,
     _READER_COMMON,
     _STATION_KEYS,
+    _SYNC_KEYS,
     READER_KEYS,
     load_config,
 )
@@ -51,6 +52,7 @@ def test_station_example_documents_every_station_and_portal_key() -> None:
     text = STATION_EXAMPLE.read_text(encoding="utf-8")
     assert set(_STATION_KEYS) - _keys_in(text, "station") == set()
     assert set(_PORTAL_KEYS) - _keys_in(text, "portal") == set()
+    assert set(_SYNC_KEYS) - _keys_in(text, "sync") == set()
 
 
 def test_station_example_has_one_complete_reader_block_per_kind(tmp_path: Path) -> None:

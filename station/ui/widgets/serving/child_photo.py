@@ -1,56 +1,172 @@
-"""The child's photo in half blocks (rich-pixels), or large initials when there is none."""
+"""The child's photo beside the verdict, or large initials when there is none.
+
+Pictures are drawn with ``textual-image``: the Kitty graphics protocol where the terminal
+answers it, coloured half blocks everywhere else (a Sixel terminal gets half blocks too:
+``textual-image`` draws Sixel through a widget of its own, outside what this widget
+renders). ``textual-image`` asks the terminal what it supports when it is imported, which
+only works before Textual takes the terminal: this module is imported with the app.
+
+Decoding and scaling never happen on the scan path when the sync has run: the photo sync
+(``station/sync/photos.py``) calls :func:`warm` from its thread with the files it holds,
+which fills a small LRU cache of pictures already scaled to this widget's size, by file
+(each file is named by the hash of its content, so an entry never goes stale). A missing,
+unreadable or broken file shows the initials, never an error.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
+from PIL import Image
 from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
+from textual_image.renderable import HalfcellImage, TGPImage
+from textual_image.renderable import Image as DetectedImage
 
 from station.core.models import Child
+from station.sync import photos as photo_sync
 from station.ui.format import initials
+from station.ui.widgets.block_font import big_text, big_width
+
+#: Cells inside the frame: in half blocks a text row is two pixel rows, so a square
+#: photo shows as 10 × 10 pixels in 10 columns by 5 rows (Kitty graphics: full detail).
+PHOTO_COLS = 12
+PHOTO_ROWS = 5
+#: From 32 terminal rows (the screen's ``-tall`` class) the frame is larger: 22 × 22
+#: pixels in half blocks, enough to tell two children apart.
+TALL_COLS = 24
+TALL_ROWS = 11
+#: How many pictures stay decoded: half blocks keep a few kB per picture and size, so a
+#: whole school's; Kitty graphics keep the whole 256 × 256 picture (192 kB), so fewer.
+
+#: Kitty graphics when the terminal has them; half blocks otherwise (Sixel included).
+_KITTY = DetectedImage is TGPImage
+CACHE_SIZE = 128 if _KITTY else 4096
+
+
+class PictureCache:
+    """Pictures decoded and scaled for a given cell size, least recently used first out.
+    Shared by the sync thread (which warms it) and the UI thread (which reads it)."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int, int], Image.Image | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self.misses = 0
+
+    def get(self, path: Path, cols: int, rows: int) -> Image.Image | None:
+        """The picture of ``path`` ready for ``cols`` × ``rows`` cells; ``None`` when the
+        file is missing or not a picture. Decodes on a miss (counted in ``misses``)."""
+        key = (str(path), 0, 0) if _KITTY else (str(path), cols, rows)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        picture = _decode(path, cols, rows)
+        with self._lock:
+            self.misses += 1
+            self._items[key] = picture
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return picture
+
+    def has(self, path: Path, cols: int, rows: int) -> bool:
+        key = (str(path), 0, 0) if _KITTY else (str(path), cols, rows)
+        with self._lock:
+            return key in self._items
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.misses = 0
+
+
+def _decode(path: Path, cols: int, rows: int) -> Image.Image | None:
+    """The photo as RGB pixels, scaled for half blocks (``cols`` × ``2·rows`` pixels at
+    most, ratio kept) or, for Kitty graphics, kept at its size (the terminal scales)."""
+    try:
+        with Image.open(path) as image:
+            if not _KITTY:
+                image.draft("RGB", (cols, rows * 2))  # JPEG: decode at a fraction of its size
+            rgb = image.convert("RGB")
+        if not _KITTY:
+            rgb.thumbnail((cols, rows * 2), Image.Resampling.LANCZOS)
+        return rgb
+    except Exception:  # a broken photo file must never stop the line
+        return None
+
+
+PICTURES = PictureCache()
+
+
+def warm(paths: Sequence[Path]) -> None:
+    """Decode ``paths`` for the serving screen ahead of the scans that show them."""
+    for path in paths:
+        for cols, rows in ((PHOTO_COLS, PHOTO_ROWS), (TALL_COLS, TALL_ROWS)):
+            PICTURES.get(path, cols, rows)
+
+
+photo_sync.on_fetched(warm)
 
 
 class ChildPhoto(Widget):
     """Shows who should be in front of the staff: a photo when cached, else initials."""
 
-    DEFAULT_CSS = """
-    ChildPhoto {
-        width: 14; height: 7; content-align: center middle; text-style: bold;
+    SCOPED_CSS = False  # the larger frame follows the screen's ``-tall`` class
+    DEFAULT_CSS = f"""
+    ChildPhoto {{
+        width: {PHOTO_COLS + 2}; height: {PHOTO_ROWS + 2};
+        content-align: center middle; text-style: bold;
         border: round white;
-    }
+    }}
+    Screen.-tall ChildPhoto {{ width: {TALL_COLS + 2}; height: {TALL_ROWS + 2}; }}
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.child: Child | None = None
-        self._picture: RenderableType | None = None
+        self._picture: HalfcellImage | TGPImage | None = None
+        self.shown_photo: Path | None = None
+        """The file drawn now; ``None`` while the initials show."""
 
     def show(self, child: Child | None) -> None:
         self.child = child
-        self._picture = None
-        if child is not None and child.photo and Path(child.photo).is_file():
-            self._picture = _load(Path(child.photo), self.size.width or 14, self.size.height or 7)
+        old = self._picture
+        self._picture, self.shown_photo = None, None
+        if child is not None and child.photo:
+            path = Path(child.photo)
+            picture = PICTURES.get(path, *self.cells())
+            if picture is not None:
+                self._picture = _renderable(picture)
+                self.shown_photo = path
+        if old is not None and old is not self._picture:
+            old.cleanup()  # Kitty graphics: frees the image held by the terminal
         self.display = child is not None
         self.refresh()
+
+    def cells(self) -> tuple[int, int]:
+        """The cells inside the frame, from the screen's height class (known before the
+        widget is laid out: it is hidden between two children)."""
+        tall = self.is_mounted and self.screen.has_class("-tall")
+        return (TALL_COLS, TALL_ROWS) if tall else (PHOTO_COLS, PHOTO_ROWS)
 
     def render(self) -> RenderableType:
         if self._picture is not None:
             return self._picture
         if self.child is None:
             return Text("")
-        return Text(initials(self.child), justify="center", style="bold")
+        letters = initials(self.child)
+        if self.cells()[0] == TALL_COLS and big_width(letters) <= TALL_COLS:
+            # The larger frame: the initials in block letters, read from a metre.
+            return Text("\n".join(big_text(letters)), justify="center", style="bold")
+        return Text(letters, justify="center", style="bold")
 
 
-def _load(path: Path, width: int, height: int) -> RenderableType | None:
-    """The photo fitted to ``width`` cells by ``height`` rows (two pixels per row)."""
-    try:
-        from PIL import Image
-        from rich_pixels import Pixels
-
-        with Image.open(path) as image:
-            image.thumbnail((width, height * 2))
-            return Pixels.from_image(image.convert("RGB"))  # type: ignore[no-any-return]
-    except Exception:  # a broken photo file must never stop the line
-        return None
+def _renderable(picture: Image.Image) -> HalfcellImage | TGPImage:
+    if _KITTY:
+        return TGPImage(picture, width=PHOTO_COLS, height=PHOTO_ROWS)
+    return HalfcellImage(picture, width=picture.width, height=(picture.height + 1) // 2)
