@@ -159,7 +159,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_create.add_argument("--role", required=True, choices=ROLES)
     user_create.add_argument("--email", required=True)
-    user_create.add_argument("--school", metavar="CODE")
+    user_create.add_argument(
+        "--school",
+        metavar="CODE",
+        action="append",
+        dest="schools",
+        default=[],
+        help="école (à répéter pour le rôle collectivite)",
+    )
+    user_create.add_argument(
+        "--schools", metavar="A,B", dest="school_list", help="écoles du rôle collectivite"
+    )
     user_create.add_argument("--family", metavar="ID")
     user_create.add_argument(
         "--expires-days",
@@ -358,9 +368,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
                 count = revoke_user(session, email=args.email)
             print(f"jeton d'API de {args.email} révoqué ({count} compte(s))", file=sys.stderr)
         elif args.command == "user":
+            codes = [*args.schools, *(args.school_list or "").split(",")]
+            codes = [c.strip() for c in codes if c.strip()]
+            if args.role != "collectivite" and len(codes) > 1:
+                raise DataError("school", "une seule école, sauf pour le rôle collectivite")
+            school = codes[0] if codes else None
             with session_scope(engine) as session:
                 family = (
-                    family_by_ref(session, ref=args.family, school_code=args.school)
+                    family_by_ref(session, ref=args.family, school_code=school)
                     if args.family
                     else None
                 )
@@ -368,9 +383,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, url: str) ->
                     session,
                     role=args.role,
                     email=args.email,
-                    school_code=args.school,
+                    school_code=school,
                     family_key=family.id if family else None,
                     token_days=args.expires_days,
+                    school_codes=codes if args.role == "collectivite" else (),
                 )
             print(token)
     finally:

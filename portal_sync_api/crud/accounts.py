@@ -8,6 +8,7 @@ nobody was shown, so the unique index never sees it again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,9 +20,11 @@ from portal_sync_api.core.security import hash_token, new_token
 from portal_sync_api.crud.ledger import now_iso
 from portal_sync_api.crud.schools import get_school, require_school
 from portal_sync_api.errors import DataError
-from portal_sync_api.models import Child, Family, School, Station, User
+from portal_sync_api.models import Child, Family, School, Station, User, UserSchool
 
-ROLES = ("intendance", "parent")
+#: ``collectivite``: an administrator of several schools (a collectivité running several
+#: school restaurants), who sees each of them as its intendance does.
+ROLES = ("intendance", "parent", "collectivite")
 
 #: Lifetime of a new user token (``user create --expires-days`` changes it). Tokens made
 #: before expiries existed have none.
@@ -107,10 +110,13 @@ def create_user(
     school_code: str | None = None,
     family_key: str | None = None,
     token_days: int = DEFAULT_USER_TOKEN_DAYS,
+    school_codes: Sequence[str] = (),
 ) -> str:
-    """Register an intendance user (needs a school) or a parent (needs a family, by its
-    internal key: see :func:`~portal_sync_api.crud.refs.family_by_ref`); one user per
-    e-mail address (compared without case). The token expires in ``token_days``."""
+    """Register an intendance user (needs a school), a parent (needs a family, by its
+    internal key: see :func:`~portal_sync_api.crud.refs.family_by_ref`) or a collectivité
+    administrator (needs its schools: ``school_codes``, plus ``school_code`` if given);
+    one user per e-mail address (compared without case). The token expires in
+    ``token_days``."""
     if role not in ROLES:
         raise DataError("role", f"doit être {' | '.join(ROLES)}")
     if "@" not in email:
@@ -130,6 +136,19 @@ def create_user(
         created_at=now_iso(),
         token_expires_at=expires.isoformat(timespec="seconds"),
     )
+    if role == "collectivite":
+        codes = list(dict.fromkeys([*([school_code] if school_code else []), *school_codes]))
+        if not codes:
+            raise DataError("school", "--school (une ou plusieurs) est requis pour ce rôle")
+        schools = [require_school(session, code=code) for code in codes]
+        token = new_token("us")
+        user.token_hash = hash_token(token)
+        session.add(user)
+        session.flush()
+        for position, school in enumerate(schools):
+            session.add(UserSchool(user_id=user.id, school_id=school.id, position=position))
+        session.flush()
+        return token
     if role == "intendance":
         if not school_code:
             raise DataError("school", "--school est requis pour le rôle intendance")
@@ -149,16 +168,42 @@ def create_user(
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a station (of a school) or a user (intendance or parent)."""
+    """Who is calling: a station (of a school) or a user (intendance or parent).
+
+    A collectivité administrator's token is an ``intendance`` principal of several
+    schools: ``school_id`` is ``None`` and ``school_ids`` holds them; it sees each of them
+    as their intendance does (on the web pages, one at a time: ``school_id`` is the school
+    chosen in « Établissement »)."""
 
     kind: str  # "station" | "intendance" | "parent"
     school_id: int | None
     family_id: str | None
     station: Station | None = None
+    #: The schools of a collectivité administrator's token (else empty).
+    school_ids: frozenset[int] = frozenset()
     #: The user behind a user principal (who the audit log names). Not part of what the
     #: principal sees: two principals with the same visibility compare equal.
     user_id: int | None = field(default=None, compare=False)
     email: str | None = field(default=None, compare=False)
+
+    @property
+    def schools(self) -> frozenset[int]:
+        """The schools this principal is the intendance of (none for parents, stations)."""
+        if self.kind != "intendance":
+            return frozenset()
+        own = frozenset() if self.school_id is None else frozenset({self.school_id})
+        return own | self.school_ids
+
+
+def user_schools(session: Session, *, user_id: int) -> list[School]:
+    """The schools of a collectivité administrator, in the order given at its creation."""
+    query = (
+        select(School)
+        .join(UserSchool, UserSchool.school_id == School.id)
+        .where(UserSchool.user_id == user_id)
+        .order_by(UserSchool.position, School.code)
+    )
+    return list(session.execute(query).scalars())
 
 
 def principal_for(session: Session, *, token: str) -> Principal | None:
@@ -180,6 +225,15 @@ def principal_for(session: Session, *, token: str) -> Principal | None:
     ).scalar_one_or_none()
     if user is None or _expired(user.token_expires_at):
         return None
+    if user.role == "collectivite":
+        return Principal(
+            kind="intendance",
+            school_id=None,
+            family_id=None,
+            school_ids=frozenset(s.id for s in user_schools(session, user_id=user.id)),
+            user_id=user.id,
+            email=user.email,
+        )
     return Principal(
         kind=user.role,
         school_id=user.school_id,
@@ -199,12 +253,15 @@ def _expired(expires_at: str | None) -> bool:
 
 def visible_child(session: Session, principal: Principal, *, child_id: str) -> Child | None:
     """The child with the school's id ``child_id`` among those ``principal`` sees: the
-    children of a parent's family, or of an intendance's school (docs/design.md §7)."""
+    children of a parent's family, or of an intendance's school (docs/design.md §7). An
+    id present in two schools of a collectivité administrator is not found (ambiguous)."""
     query = select(Child).where(Child.ref == child_id)
     if principal.kind == "parent" and principal.family_id is not None:
         query = query.where(Child.family_id == principal.family_id)
-    elif principal.kind == "intendance" and principal.school_id is not None:
-        query = query.where(Child.school_id == principal.school_id)
+    elif principal.kind == "intendance" and principal.schools:
+        query = query.where(Child.school_id.in_(principal.schools))
+        found = session.execute(query.order_by(Child.id).limit(2)).scalars().all()
+        return found[0] if len(found) == 1 else None
     else:
         return None
     return session.execute(query.order_by(Child.id).limit(1)).scalar_one_or_none()
@@ -214,7 +271,7 @@ def sees_child(principal: Principal, child: Child) -> bool:
     """Whether ``principal`` is a parent of ``child`` or the intendance of its school."""
     if principal.kind == "parent":
         return child.family_id is not None and child.family_id == principal.family_id
-    return principal.kind == "intendance" and child.school_id == principal.school_id
+    return principal.kind == "intendance" and child.school_id in principal.schools
 
 
 def visible_family(session: Session, principal: Principal, *, family_id: str) -> Family | None:
@@ -223,10 +280,11 @@ def visible_family(session: Session, principal: Principal, *, family_id: str) ->
     if principal.kind == "parent" and principal.family_id is not None:
         family = session.get(Family, principal.family_id)
         return family if family is not None and family.ref == family_id else None
-    if principal.kind != "intendance" or principal.school_id is None:
+    if principal.kind != "intendance" or not principal.schools:
         return None
-    query = select(Family).where(Family.school_id == principal.school_id, Family.ref == family_id)
-    return session.execute(query).scalar_one_or_none()
+    query = select(Family).where(Family.school_id.in_(principal.schools), Family.ref == family_id)
+    found = session.execute(query.limit(2)).scalars().all()
+    return found[0] if len(found) == 1 else None
 
 
 def sees_family(session: Session, principal: Principal, *, family_key: str) -> bool:
@@ -240,15 +298,15 @@ def sees_family(session: Session, principal: Principal, *, family_key: str) -> b
         return False
     one_child = session.execute(
         select(Child.id)
-        .where(Child.family_id == family_key, Child.school_id == principal.school_id)
+        .where(Child.family_id == family_key, Child.school_id.in_(principal.schools))
         .limit(1)
     ).first()
     return one_child is not None
 
 
 def visible_school(session: Session, principal: Principal, *, code: str) -> School | None:
-    """The school, when ``principal`` is its intendance."""
+    """The school, when ``principal`` is its intendance (or its collectivité's)."""
     school = get_school(session, code=code)
-    if school is None or principal.kind != "intendance" or principal.school_id != school.id:
+    if school is None or school.id not in principal.schools:
         return None
     return school

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from portal_sync_api.web import errors
 from portal_sync_api.web.routes import (
     auth,
+    collectivite,
     family,
     info,
     intendance,
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
         intendance_cards,
         intendance_audit,
         intendance_imports,
+        collectivite,
         payments,
         statements,
         info,

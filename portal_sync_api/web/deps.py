@@ -2,7 +2,9 @@
 
 ``CurrentPerson`` sends anyone not logged in to ``/connexion?suite=…``; ``CurrentParent``
 and ``CurrentIntendance`` answer the 404 page to a person of the other role (as for
-anything outside one's family or school).
+anything outside one's family or school). A collectivité administrator passes
+``CurrentIntendance`` as the intendance of the school it chose (``person.school_id``);
+``CurrentCollectivite`` lets only them in.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from portal_sync_api.api.deps import SessionDep, get_session
 from portal_sync_api.crud.web_sessions import Person
 from portal_sync_api.web.csrf import CsrfChecked, check_csrf
 from portal_sync_api.web.errors import LoginRequired, WebError
-from portal_sync_api.web.session import client_ip, current_person, now
+from portal_sync_api.web.session import CollectivitePerson, client_ip, current_person, now
 
 __all__ = [
     "CsrfChecked",
+    "CurrentCollectivite",
     "CurrentIntendance",
     "CurrentParent",
     "CurrentPerson",
@@ -59,7 +62,17 @@ def require_intendance(person: Annotated[Person, Depends(require_person)]) -> Pe
     return person
 
 
+def require_collectivite(
+    person: Annotated[Person, Depends(require_intendance)],
+) -> CollectivitePerson:
+    """A logged-in collectivité administrator (``.schools``); else the 404 page."""
+    if not isinstance(person, CollectivitePerson) or not person.schools:
+        raise WebError(404)
+    return person
+
+
 OptionalPerson = Annotated[Person | None, Depends(optional_person)]
 CurrentPerson = Annotated[Person, Depends(require_person)]
 CurrentParent = Annotated[Person, Depends(require_parent)]
 CurrentIntendance = Annotated[Person, Depends(require_intendance)]
+CurrentCollectivite = Annotated[CollectivitePerson, Depends(require_collectivite)]

@@ -1,17 +1,28 @@
-"""The session cookie, the clock and the logged-in person of a request."""
+"""The session cookie, the clock and the logged-in person of a request.
+
+A collectivité administrator is seen by every intendance page as the intendance of one of
+its schools at a time: the one chosen in « Établissement » (kept in a cookie, checked
+against the user's schools on each request; the first school when none is chosen).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
+from sqlalchemy.orm import Session
 
+from portal_sync_api.crud.accounts import user_schools
 from portal_sync_api.crud.web_sessions import SESSION_ABSOLUTE, Person, lookup_session, utcnow
 
 SESSION_COOKIE = "cantine_session"
+#: The school a collectivité administrator is viewing (its code).
+SCHOOL_COOKIE = "cantine_etablissement"
 _UNSET = object()
 
 
@@ -26,6 +37,24 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "inconnu"
 
 
+@dataclass(frozen=True)
+class SchoolChoice:
+    """One school of a collectivité administrator, as the switcher lists it."""
+
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CollectivitePerson(Person):
+    """A collectivité administrator: ``role`` is ``intendance`` and ``school_id`` the
+    school chosen in « Établissement », so every intendance page serves them unchanged;
+    ``schools`` lists all of theirs."""
+
+    schools: tuple[SchoolChoice, ...] = ()
+
+
 def current_person(request: Request) -> Person | None:
     """The person of the request's session cookie, looked up once per request."""
     cached = getattr(request.state, "person", _UNSET)
@@ -36,8 +65,25 @@ def current_person(request: Request) -> Person | None:
     if session_id:
         with request.app.state.sessionmaker() as session, session.begin():
             person = lookup_session(session, session_id=session_id, now=now(request))
+            if person is not None and person.role == "collectivite":
+                person = _collectivite(session, person, request.cookies.get(SCHOOL_COOKIE))
     request.state.person = person
     return person
+
+
+def _collectivite(session: Session, person: Person, chosen: str | None) -> Person:
+    """``person`` (a collectivité administrator) as the intendance of the chosen school,
+    or of its first school; left as it is (seeing no intendance page) without schools."""
+    schools = tuple(
+        SchoolChoice(id=s.id, code=s.code, name=s.name)
+        for s in user_schools(session, user_id=person.user_id)
+    )
+    if not schools:
+        return person
+    school = next((s for s in schools if s.code == chosen), schools[0])
+    values: dict[str, Any] = {f.name: getattr(person, f.name) for f in fields(person)}
+    values.update(role="intendance", school_id=school.id, school_name=school.name)
+    return CollectivitePerson(**values, schools=schools)
 
 
 def secure_cookies(request: Request) -> bool:

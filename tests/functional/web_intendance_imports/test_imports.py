@@ -80,7 +80,7 @@ def test_a_good_roster_is_previewed_without_change_then_applied_by_valider_with_
     assert figures["Cartes ajoutées"] == 2
     text = page_text(page.text)
     assert "3 lignes, sans erreur" in text
-    assert "2 N0001 NOUVEAU Anna 6B 1849-02001 F18491" in text  # the sample's first line
+    assert "Ligne 2 N0001 NOUVEAU Anna 6B 1849-02001 F18491" in text  # the sample's first line
     assert site.state() == before, "the preview changed the database"
 
     applied = _valider(site, client, path)
@@ -111,7 +111,7 @@ def test_a_good_roster_is_previewed_without_change_then_applied_by_valider_with_
     assert site.count("FROM import_uploads") == 0
     listing = page_text(client.get("/intendance/imports").text)
     assert "Fichier « eleves.csv » importé : 3 lignes, 2 élève(s) ajouté(s)" in listing
-    assert "eleves.csv Liste des élèves 3" in listing
+    assert "Liste des élèves 3 intendance@college1849.fr" in listing
 
 
 def test_valider_after_the_data_changed_applies_nothing_and_shows_the_new_preview(
