@@ -1,8 +1,9 @@
-"""Fixture of the statement tests: a real ``portal-sync-api serve`` on loopback (one for the
-package) on a SQLite database with schools 1849 and 1850 seeded, ledger entries of family
-F18491 in September and October 2026 (a cheque, an adjustment written at 00:30 on 1 October
-Paris time, a prepaid booking still booked and one cancelled), meals a station pushed this
-month (one voided), and logins for two parents and the two schools' intendances."""
+"""Fixture of the statement tests: a real ``portal-sync-api serve`` on loopback (one per
+database kind: SQLite, and PostgreSQL when set) with schools 1849 and 1850 seeded, ledger
+entries of family F18491 in September and October 2026 (a cheque, an adjustment written at
+00:30 on 1 October Paris time, a prepaid booking still booked and one cancelled), meals a
+station pushed this month (one voided), and logins for two parents and the two schools'
+intendances."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from cantine_harness.portal import meal, portal_database, running_portal, seed_school, void
+from cantine_harness.portal import (
+    meal,
+    portal_database,
+    postgres_server_url,
+    running_portal,
+    seed_school,
+    void,
+)
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.passwords import create_login
 from portal_sync_api.crud.refs import family_by_ref
@@ -88,10 +96,14 @@ def _seed(database_url: str) -> str:
     return school.station_token
 
 
-@pytest.fixture(scope="package")
-def statements_portal() -> Iterator[StatementsPortal]:
-    """The running portal with its data; meals are pushed by its station API."""
-    with portal_database() as database_url:
+@pytest.fixture(scope="package", params=["sqlite", "postgres"])
+def statements_portal(request: pytest.FixtureRequest) -> Iterator[StatementsPortal]:
+    """The running portal with its data, on SQLite and (when ``PORTAL_TEST_POSTGRES_URL``
+    is set) on PostgreSQL; meals are pushed by its station API."""
+    postgres = request.param == "postgres"
+    if postgres and postgres_server_url() is None:
+        pytest.skip("PORTAL_TEST_POSTGRES_URL is not set")
+    with portal_database(postgres=postgres) as database_url:
         station_token = _seed(database_url)
         with running_portal(database_url, migrate_first=False) as process:
             portal = StatementsPortal(process.url, database_url)

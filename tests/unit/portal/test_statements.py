@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +23,8 @@ from portal_sync_api.crud.statements import (
     parse_period,
     section_key,
 )
+from portal_sync_api.web.render import environment
+from portal_sync_api.web.routes import statements as _routes  # noqa: F401  (its template global)
 from portal_sync_api.web.statement_csv import statements_csv
 from portal_sync_api.web.statement_pdf import statement_pdf
 from tests.support.statement_files import csv_statements, pdf_pages
@@ -202,3 +205,25 @@ def test_a_month_is_written_yyyy_mm(wrong: str) -> None:
     assert parse_period("2026-12") == (2026, 12)
     with pytest.raises(ValueError):
         parse_period(wrong)
+
+
+def test_the_family_partial_links_the_last_six_months_of_the_schools_clock() -> None:
+    # 23:30 UTC on 31 January is already February in Paris.
+    clock = datetime(2027, 1, 31, 23, 30, tzinfo=UTC)
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(clock=lambda: clock)))
+    school = SimpleNamespace(timezone=PARIS)
+    family = SimpleNamespace(ref="F 12")
+    html = environment.get_template("intendance/_releves_famille.html").render(
+        request=request, school=school, family=family
+    )
+    links = re.findall(r'href="([^"]+)"', html)
+    assert links[:2] == [
+        "/intendance/familles/F%2012/releves/2027-02.pdf",
+        "/intendance/familles/F%2012/releves/2027-02.csv",
+    ]
+    assert links[-3:] == [
+        "/intendance/familles/F%2012/releves/2026-09.pdf",
+        "/intendance/familles/F%2012/releves/2026-09.csv",
+        "/intendance/releves",
+    ]
+    assert "Février 2027" in html and "Septembre 2026" in html
