@@ -73,8 +73,11 @@ class StationsPage:
     def post(
         self, path: str, data: dict[str, str], *, form_page: str | None = None
     ) -> httpx.Response:
-        """Open ``form_page`` (default ``path``) and post its form with ``data``."""
-        found = _CSRF.search(self.client.get(form_page or path).text)
+        """Open ``form_page`` (default ``path``) and post its form for ``path`` with
+        ``data`` and the CSRF token that form carries."""
+        markup = self.client.get(form_page or path).text
+        form = re.search(rf'<form[^>]*action="{re.escape(path)}".*?</form>', markup, flags=re.S)
+        found = _CSRF.search(form.group(0) if form else markup)
         assert found, path
         return self.client.post(
             path, data={"csrf_token": found.group(1), **data}, follow_redirects=False
@@ -90,18 +93,18 @@ class StationsPage:
         return visible_text(self.html())
 
     def row(self, name: str) -> str:
-        """What the page says of station ``name`` (its table row), each cell as
-        ``column: text`` (as a phone shows it), separated by `` | ``."""
-        for row in re.findall(r"<tr>.*?</tr>", self.html(), flags=re.S):
-            if re.search(rf'<th scope="row"[^>]*>{re.escape(name)}</th>', row):
-                cells = re.findall(r'<td data-label="([^"]+)"[^>]*>(.*?)</td>', row, flags=re.S)
-                return " | ".join(
-                    [
-                        name,
-                        *(f"{html.unescape(label)}: {visible_text(text)}" for label, text in cells),
-                    ]
-                )
-        raise AssertionError(f"no row for station {name}")
+        """What the page says of station ``name`` (its section): its status line, then
+        each ``term: value``, separated by `` | ``."""
+        sections = re.findall(r'<section class="poste".*?</section>', self.html(), flags=re.S)
+        for section in sections:
+            if re.search(rf"<h2[^>]*>{re.escape(name)}</h2>", section):
+                status = re.search(r"</h2>\s*<p>(.*?)</p>", section, flags=re.S)
+                pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", section, flags=re.S)
+                parts = [name, visible_text(status.group(1)) if status else ""]
+                parts += [f"{visible_text(term)}: {visible_text(value)}" for term, value in pairs]
+                actions = "Révoquer" if "/revoquer" in section else ""
+                return " | ".join([*parts, actions])
+        raise AssertionError(f"no section for station {name}")
 
     def station(self, name: str = "ligne-1", token: str | None = None) -> Station:
         """Station ``name`` of school 1849 on its own SQLite file, syncing with the

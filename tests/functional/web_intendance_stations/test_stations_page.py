@@ -32,14 +32,16 @@ def test_the_page_shows_each_station_after_real_syncs(page: StationsPage) -> Non
     del two
 
     row = page.row("ligne-1")
-    assert "Réception :" in row and "Envoi :" in row and "Silencieux" not in row
+    assert re.search(r"Dernière réception: \d\d/\d\d/\d{4} à \d\d:\d\d \|", row)
+    assert re.search(r"Dernier envoi: \d\d/\d\d/\d{4} à \d\d:\d\d \|", row)
+    assert "Silencieux" not in row
     assert "Repas reçus aujourd'hui: 3 |" in row  # received today, whatever day they were served
-    assert "En attente sur le poste: 0 |" in row
+    assert "En attente sur le poste: 0 repas |" in row
     assert f"Version: {__version__} |" in row
     assert "Horloge: à l'heure |" in row
-    assert re.search(r"Données du poste: à jour il y a \d+ s \|", row)
+    assert re.search(r"Données du portail: reçues il y a \d+ s \|", row)
     assert "Journal vérifié jusqu'au 24/11/2025 à 12:02 (n° 3)" in row
-    assert "Révoquer" in row
+    assert row.endswith("| Révoquer")
     assert "Jamais synchronisé" in page.row("ligne-2")
 
 
@@ -62,7 +64,7 @@ def test_pending_meals_reported_by_the_station_are_shown(page: StationsPage) -> 
         )
     assert answer.status_code == 200
     row = page.row("ligne-1")
-    assert "En attente sur le poste: 7 |" in row and "Version: 0.0.9 |" in row
+    assert "En attente sur le poste: 7 repas |" in row and "Version: 0.0.9 |" in row
 
 
 def test_a_malformed_station_header_is_a_422_naming_it(page: StationsPage) -> None:
