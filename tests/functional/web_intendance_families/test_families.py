@@ -7,15 +7,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from cantine_harness.portal import meal
 from portal_sync_api.core.db import session_scope
-from portal_sync_api.crud.family_admin import negative_since
-from portal_sync_api.crud.roster import RosterRow, import_roster
+from portal_sync_api.crud.family_admin import PAGE_SIZE, negative_since
+from portal_sync_api.crud.roster import (
+    ReservationRow,
+    RosterRow,
+    import_reservations,
+    import_roster,
+)
 from portal_sync_api.crud.schools import require_school
+from portal_sync_api.mail.outbox import queue_mail
 from portal_sync_api.models import Family as Family_
 from portal_sync_api.models import LedgerEntry
 from tests.support.family_pages import Family
@@ -25,7 +32,7 @@ FAMILIES = "/intendance/familles"
 
 def _family_refs(html: str) -> list[str]:
     """The family ids listed, in the page's order."""
-    return re.findall(r'href="/intendance/familles/(F\d+)"', html)
+    return re.findall(r'href="/intendance/familles/([^"/?]+)"', html)
 
 
 def push_meal(pages: Family, child: str, meal_id: str, cents: int, day: date) -> None:
@@ -180,3 +187,55 @@ def test_the_intendance_of_another_school_gets_404_on_a_family_and_its_actions(
     assert "F18491" not in other.client.get(FAMILIES, params={"q": "dupont"}).text
     # A parent is not the intendance: the same 404 page.
     assert pages.parent.client.get(f"{FAMILIES}/F18491").status_code == 404
+
+
+def test_a_familys_page_lists_its_notices_and_coming_bookings_only(pages: Family) -> None:
+    assert pages.parent is not None  # the parent login of F18491 exists from here on
+    with session_scope(pages.engine) as session:
+        for to, subject in (
+            ("f18491@example.fr", "Rappel : solde bas"),
+            ("parent.dupont@example.fr", "Votre compte est validé"),
+            ("f18492@example.fr", "Message pour une autre famille"),
+        ):
+            queue_mail(
+                session, to=to, subject=subject, template="test_message", context={"name": "X"}
+            )
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    ahead = today + timedelta(days=7)
+    with session_scope(pages.engine) as session:
+        import_reservations(
+            session,
+            school=require_school(session, code="1849"),
+            rows=[ReservationRow("C1849-42", ahead, "dejeuner", prepaid=False)],
+        )
+    page = pages.intendance.client.get(f"{FAMILIES}/F18491").text
+    assert "Rappel : solde bas" in page and "Votre compte est validé" in page
+    assert "Message pour une autre famille" not in page
+    assert f'<time datetime="{ahead.isoformat()}">' in page
+    # The seed day's booking is in the past: not among the coming ones.
+    assert f'<time datetime="{pages.school.day.isoformat()}">' not in page
+
+
+def test_the_list_is_paginated(pages: Family) -> None:
+    with session_scope(pages.engine) as session:
+        import_roster(
+            session,
+            school=require_school(session, code="1849"),
+            rows=[
+                RosterRow(
+                    child_id=f"P{n:03d}", last_name=f"NOM{n:03d}", first_name="Ana",
+                    class_name="6C", birth_date=None, card_code=None, card_status="active",
+                    regime="ticket", forfait_days="", tariff="T1", diet=(), allergies=(),
+                    family_id=f"FP{n:03d}", family_email=None, photo=None,
+                )
+                for n in range(40)
+            ],
+        )  # fmt: skip
+    first = pages.intendance.client.get(FAMILIES)
+    assert len(_family_refs(first.text)) == PAGE_SIZE
+    assert "page 1 sur 2" in first.text and "Page suivante" in first.text
+    second = pages.intendance.client.get(FAMILIES, params={"page": "2"})
+    assert len(_family_refs(second.text)) == 43 - PAGE_SIZE
+    assert set(_family_refs(first.text)).isdisjoint(_family_refs(second.text))
+    # A page number that is not one shows the first page, never an error.
+    assert pages.intendance.client.get(FAMILIES, params={"page": "x"}).status_code == 200
