@@ -79,7 +79,10 @@ def _public(
     "/v1/families/{family_id}/payments",
     response_model=PaymentPublic,
     status_code=201,
-    responses={409: {"description": "Référence déjà utilisée pour un autre paiement"}},
+    responses={
+        409: {"description": "Référence déjà utilisée, ou paiement en ligne indisponible"},
+        503: {"description": "Prestataire de paiement injoignable (paiement non abouti)"},
+    },
 )
 def create_payment(
     family_id: str,
@@ -89,8 +92,9 @@ def create_payment(
     session: SessionDep,
     user: CurrentUser,
 ) -> PaymentPublic:
-    """A parent's online top-up (pending until the provider proves it was paid; 503 when
-    no provider is configured or it cannot be reached), or the intendance's counter
+    """A parent's online top-up (pending until the provider proves it was paid; 409
+    ``online_payment_unavailable`` when no provider is configured, 503 when it cannot be
+    reached: the payment is then ``failed``), or the intendance's counter
     payment (201 when recorded, 200 with ``changed: false`` when that reference already
     was; 409 for the same reference with another amount)."""
     require_json(request)
@@ -137,7 +141,12 @@ def _online(
         with session.begin():
             if visible_family(session, user, family_id=family_ref) is None:
                 raise not_found("famille", "family_id")
-        raise ApiError(503, "le paiement en ligne n'est pas disponible", field="method")
+        raise ApiError(
+            409,
+            "le paiement en ligne n'est pas disponible",
+            field="method",
+            extra={"error": "online_payment_unavailable"},
+        )
     started = payments.start_online(
         session,
         user,

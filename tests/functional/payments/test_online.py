@@ -116,6 +116,11 @@ def test_refused_and_abandoned_payments_credit_nothing_and_are_listed(
     accounts = pay.parent.get("/famille/comptes").text
     assert "12,34\u00a0€" in accounts and "Refusé" in accounts
     assert "12,35\u00a0€" in accounts and "Abandonné" in accounts
+    with pay.api(pay.school.parent_token) as client:
+        listed = client.get(f"/v1/families/{pay.family}/payments").json()["payments"]
+    states = {p["payment_id"]: p["state"] for p in listed}
+    assert states[refused["payment_id"]] == "refused"
+    assert states[abandoned["payment_id"]] == "abandoned"
 
 
 def test_a_bank_down_at_redirect_shows_a_message_and_leaves_nothing_pending(

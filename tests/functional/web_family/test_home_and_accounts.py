@@ -170,7 +170,7 @@ def test_accounts_page_shows_estimated_balance_minimum_and_a_disabled_payment(
     assert f"Montant minimum : <strong>10,00{NBSP}€</strong>" in page
     assert '<label for="amount">Montant à créditer</label>' in page
     assert "<fieldset disabled>" in page and "Procéder au paiement" in page
-    assert "paiement en ligne sera bientôt disponible" in page
+    assert "Le paiement en ligne n'est pas disponible" in page
 
 
 FAMILIES = ("F18491", "F18492")
