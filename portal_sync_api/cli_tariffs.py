@@ -30,7 +30,9 @@ def add_parsers(commands: SubParsers, school: SubParsers, common: argparse.Argum
     brackets.add_argument("code")
     brackets.add_argument("--service", required=True, metavar="CODE")
     brackets.add_argument(
-        "brackets", metavar="TRANCHES", help='ex. "0-699:100,700-999:250,1000-:415" (centimes)'
+        "brackets",
+        metavar="TRANCHES",
+        help='ex. "0-699:100,700-999:250,1000-:415" (centimes); « aucune » les retire',
     )
 
     family = commands.add_parser("family", help="familles").add_subparsers(
@@ -71,7 +73,9 @@ def _day(value: str, field: str) -> date:
 def run(args: argparse.Namespace, engine: Engine) -> bool:
     """Run the command of ``args`` if it is one of these; False otherwise."""
     if args.command == "school" and args.action == "set-brackets":
-        parsed = parse_brackets(args.brackets)
+        # « aucune » removes the service's brackets (its children go back to the roster's
+        # tariff once no service has any).
+        parsed = [] if args.brackets.strip().lower() == "aucune" else parse_brackets(args.brackets)
         with session_scope(engine) as session:
             changed = set_brackets(
                 session,

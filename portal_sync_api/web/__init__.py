@@ -20,7 +20,9 @@ from portal_sync_api.web.routes import (
     intendance_families,
     intendance_imports,
     intendance_stations,
+    notices,
     payments,
+    quotient,
     statements,
 )
 
@@ -43,6 +45,8 @@ def install(app: FastAPI) -> None:
         collectivite,
         payments,
         statements,
+        quotient,
+        notices,
         info,
         family,
     ):

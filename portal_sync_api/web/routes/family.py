@@ -60,6 +60,7 @@ from portal_sync_api.web.errors import WebError
 from portal_sync_api.web.format import long_date, register
 from portal_sync_api.web.qr import qr_svg
 from portal_sync_api.web.render import environment, flash, render
+from portal_sync_api.web.routes.notices import accounts_extras
 
 router = APIRouter()
 register(environment)
@@ -102,9 +103,10 @@ def accounts(request: Request, session: SessionDep, person: CurrentParent) -> Re
     assert person.family_id is not None
     with session.begin():
         view = family_accounts(session, person.principal, family_id=person.family_id)
+        extras = accounts_extras(session, family_id=person.family_id) if view else {}
     if view is None:
         raise WebError(404)
-    return render(request, "famille/comptes.html", {"accounts": view})
+    return render(request, "famille/comptes.html", {"accounts": view, **extras})
 
 
 def _child_page(
