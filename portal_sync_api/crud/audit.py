@@ -33,11 +33,19 @@ ACTION_LABELS = {
     "cancel_after_cutoff": "Annulation après la date limite",
     "closure": "Fermeture du restaurant",
     "child_transfer": "Changement d'école",
+    "station_create": "Poste créé",
+    "station_revoke": "Jeton de poste révoqué",
 }
 
 
 #: The first word of a subject as the intendance reads it.
-SUBJECT_WORDS = {"child": "élève", "family": "famille", "day": "jour", "card": "carte"}
+SUBJECT_WORDS = {
+    "child": "élève",
+    "family": "famille",
+    "day": "jour",
+    "card": "carte",
+    "station": "poste",
+}
 #: Card statuses as the intendance reads them, in before/after.
 STATUS_WORDS = {"active": "active", "blocked": "bloquée", "lost": "perdue"}
 

@@ -151,6 +151,8 @@ def test_revoke_asks_to_confirm_then_the_token_gets_401(page: StationsPage) -> N
         (entry,) = entries.scalars()
         assert entry.actor == "intendance@college1849.fr" and entry.subject == "station ligne-1"
         assert json.loads(entry.detail)["after"]["revoked"] is True
+    journal = visible_text(page.client.get("/intendance/journal").text)
+    assert "Jeton de poste révoqué" in journal and "poste ligne-1" in journal
 
 
 def test_revoke_without_the_form_token_changes_nothing(page: StationsPage) -> None:
