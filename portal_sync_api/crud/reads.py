@@ -57,13 +57,14 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
         for child_id, _, regime, days in children
         if regime == "forfait" and str(day.isoweekday()) in days
     }
-    reserved: set[tuple[str, str]] = set(
-        session.execute(
+    reserved: set[tuple[str, str]] = {
+        (child_id, service)
+        for child_id, service in session.execute(
             select(Reservation.child_id, Reservation.service)
             .join(Child, Child.id == Reservation.child_id)
             .where(Child.school_id == school.id, Reservation.day == day)
-        ).all()
-    )
+        )
+    }
     meals = session.execute(
         select(
             Meal.child_id,
@@ -77,41 +78,88 @@ def consumption(session: Session, *, school: School, day: date) -> ConsumptionPu
         .outerjoin(Void, Void.meal_id == Meal.id)
         .where(Meal.school_id == school.id, Meal.business_date == day)
     ).all()
-    services: dict[str, ConsumptionFigures] = {
-        s.code: ConsumptionFigures() for s in services_of(session, school_id=school.id)
+    # Plain lists of counters while counting (a pydantic model per meal costs more than
+    # the query), in the order of _FIELDS; the models are built once at the end.
+    services: dict[str, list[int]] = {
+        s.code: [0] * len(_FIELDS) for s in services_of(session, school_id=school.id)
     }
-    classes: dict[str, dict[str, ConsumptionFigures]] = defaultdict(dict)
+    classes: dict[str, dict[str, list[int]]] = defaultdict(dict)
 
-    def figures(child_id: str, service: str) -> tuple[ConsumptionFigures, ConsumptionFigures]:
-        total = services.setdefault(service, ConsumptionFigures())
+    def figures(child_id: str, service: str) -> tuple[list[int], list[int]]:
+        total = services.get(service)
+        if total is None:
+            total = services[service] = [0] * len(_FIELDS)
         per_class = classes[classes_of.get(child_id, "?")]
-        return total, per_class.setdefault(service, ConsumptionFigures())
+        row = per_class.get(service)
+        if row is None:
+            row = per_class[service] = [0] * len(_FIELDS)
+        return total, row
 
     served: set[tuple[str, str]] = set()
     for child_id, service, charged, duplicate_pass, source, reason, void_id in meals:
+        if void_id is not None:
+            column = _VOIDS
+        elif duplicate_pass:
+            column = _DUPLICATES
+        elif reason == "forfait" or child_id in forfait_today:
+            column = _FORFAIT
+        elif (child_id, service) in reserved:
+            column = _SERVED_RESERVED
+        else:
+            column = _SERVED_UNRESERVED
         for fig in figures(child_id, service):
-            if void_id is not None:
-                fig.voids += 1
-                continue
-            if duplicate_pass:
-                fig.duplicate_passes += 1
-            elif reason == "forfait" or child_id in forfait_today:
-                fig.served_forfait += 1
-            elif (child_id, service) in reserved:
-                fig.served_reserved += 1
-            else:
-                fig.served_unreserved += 1
-            fig.overrides += int(source == "override")
-            fig.charged_cents += charged
+            fig[column] += 1
+            if void_id is None:
+                fig[_OVERRIDES] += int(source == "override")
+                fig[_CHARGED] += charged
         if void_id is None:
             served.add((child_id, service))
     for child_id, service in reserved:
         for fig in figures(child_id, service):
-            fig.reserved += 1
+            fig[_RESERVED] += 1
             if (child_id, service) not in served:
-                fig.no_shows += 1
-    ordered = {name: classes[name] for name in sorted(classes)}
-    return ConsumptionPublic(school=school.code, day=day, services=services, classes=ordered)
+                fig[_NO_SHOWS] += 1
+    return ConsumptionPublic(
+        school=school.code,
+        day=day,
+        services={code: _figures(row) for code, row in services.items()},
+        classes={
+            name: {code: _figures(row) for code, row in classes[name].items()}
+            for name in sorted(classes)
+        },
+    )
+
+
+#: The counters of :class:`ConsumptionFigures`, in the order :func:`consumption` keeps them.
+_FIELDS = tuple(ConsumptionFigures.model_fields)
+(
+    _RESERVED,
+    _SERVED_RESERVED,
+    _SERVED_UNRESERVED,
+    _NO_SHOWS,
+    _VOIDS,
+    _DUPLICATES,
+    _CHARGED,
+    _OVERRIDES,
+    _FORFAIT,
+) = (
+    _FIELDS.index(name)
+    for name in (
+        "reserved",
+        "served_reserved",
+        "served_unreserved",
+        "no_shows",
+        "voids",
+        "duplicate_passes",
+        "charged_cents",
+        "overrides",
+        "served_forfait",
+    )
+)
+
+
+def _figures(row: list[int]) -> ConsumptionFigures:
+    return ConsumptionFigures(**dict(zip(_FIELDS, row, strict=True)))
 
 
 CSV_HEADERS = (
