@@ -81,7 +81,9 @@ def test_the_intendance_bulk_page_is_accessible_and_says_why_a_month_is_refused(
     log_in_as(
         page, web_portal.intendance_email, web_portal.intendance_password, lands_on="/intendance"
     )
-    page.goto("/intendance/releves")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Relevés"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Relevés mensuels")
     shoot(page, "intendance-releves", viewport)
     assert_accessible(page)
