@@ -101,3 +101,25 @@ def test_the_intendance_bulk_page_is_accessible_and_says_why_a_month_is_refused(
     shoot(page, "intendance-releves-refus", viewport)
     assert_accessible(page)
     assert re.search(r"Relevés mensuels", page.title())
+
+
+def test_the_family_page_of_the_intendance_links_this_months_statement(
+    web_portal: WebPortal, new_page: Callable[[Viewport], Page]
+) -> None:
+    page = new_page("desktop")
+    log_in_as(
+        page, web_portal.intendance_email, web_portal.intendance_password, lands_on="/intendance"
+    )
+    page.goto(f"/intendance/familles/{web_portal.family}")
+    section = page.get_by_role("region", name="Relevés mensuels")
+    expect(section).to_be_visible()
+    section.scroll_into_view_if_needed()
+    shoot(page, "intendance-famille-releves", "desktop")
+    period, label = this_month()
+    with page.expect_download() as pdf_download:
+        section.get_by_role("listitem").filter(has_text=label).get_by_role(
+            "link", name="relevé (PDF)"
+        ).click()
+    assert pdf_download.value.suggested_filename == (
+        f"releve-1849-{web_portal.family}-{period}.pdf"
+    )
