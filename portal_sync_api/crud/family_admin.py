@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal_sync_api.crud import audit
 from portal_sync_api.crud.accounts import Principal
 from portal_sync_api.crud.bookings import Slot, child_week
+from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.family_view import LedgerLine, ledger_lines, split_codes
 from portal_sync_api.crud.ledger import running_balances
 from portal_sync_api.crud.meals import void_by_intendance
@@ -83,11 +84,17 @@ def _name_key(child: Child) -> tuple[str, str, str]:
     return (fold(child.last_name), fold(child.first_name), child.ref)
 
 
-def matching_children(session: Session, *, school: School, query: str) -> list[Child]:
-    """The school's children matching ``query``: a card number (``1849-00042`` or its
-    last five digits ``00042``), else the child's names; by name."""
+def matching_children(
+    session: Session, *, school: School, query: str, children: list[Child] | None = None
+) -> list[Child]:
+    """The school's children (``children``, when the caller already read them) matching
+    ``query``: a card number (``1849-00042`` or its last five digits ``00042``), else the
+    child's names; by name."""
     text = query.strip()
-    children = session.execute(select(Child).where(Child.school_id == school.id)).scalars()
+    if children is None:
+        children = list(
+            session.execute(select(Child).where(Child.school_id == school.id)).scalars()
+        )
     card = _CARD.match(text)
     if card or _CARD_DIGITS.match(text):
         code_cond = Card.code == text if card else Card.code == f"{school.code}-{text}"
@@ -139,10 +146,15 @@ def negative_since(session: Session, *, family_ids: list[str]) -> dict[str, str]
         return result
     running: dict[str, int] = {}
     since: dict[str, str | None] = {}
-    rows = session.execute(
-        select(LedgerEntry.family_id, LedgerEntry.amount_cents, LedgerEntry.at)
-        .where(LedgerEntry.family_id.in_(family_ids))
-        .order_by(LedgerEntry.id)
+    # Each family's entries all fall in one chunk, read in ledger order.
+    rows = (
+        row
+        for cond in member_of(session, LedgerEntry.family_id, family_ids)
+        for row in session.execute(
+            select(LedgerEntry.family_id, LedgerEntry.amount_cents, LedgerEntry.at)
+            .where(cond)
+            .order_by(LedgerEntry.id)
+        )
     )
     for family_id, amount, at in rows:
         before = running.get(family_id, 0)
@@ -158,15 +170,16 @@ def negative_since(session: Session, *, family_ids: list[str]) -> dict[str, str]
     return result
 
 
-def _rows(session: Session, families: list[Family], children: list[Child]) -> list[FamilyRow]:
+def _rows(
+    session: Session, families: list[Family], children: list[Child]
+) -> tuple[list[FamilyRow], dict[str, str]]:
+    """The families' rows in the list's order (``negative_since`` not filled yet), and
+    the internal key of each family id."""
     by_family: dict[str, list[Child]] = {}
     for child in sorted(children, key=_name_key):
         if child.family_id:
             by_family.setdefault(child.family_id, []).append(child)
-    keys = [f.id for f in families]
-    balances = running_balances(session, family_ids=keys)
-    negative = [k for k in keys if balances[k] < 0]
-    since = negative_since(session, family_ids=negative)
+    balances = running_balances(session, family_ids=[f.id for f in families])
     rows = [
         FamilyRow(
             ref=f.ref,
@@ -174,7 +187,7 @@ def _rows(session: Session, families: list[Family], children: list[Child]) -> li
                 (c.last_name, c.first_name, c.class_name) for c in by_family.get(f.id, [])
             ),
             balance_cents=balances[f.id],
-            negative_since=since.get(f.id),
+            negative_since=None,
         )
         for f in families
     ]
@@ -184,7 +197,15 @@ def _rows(session: Session, families: list[Family], children: list[Child]) -> li
         first = row.children[0] if row.children else ("", "", "")
         return (min(row.balance_cents, 0), fold(first[0]), fold(first[1]), row.ref)
 
-    return sorted(rows, key=order)
+    return sorted(rows, key=order), {f.ref: f.id for f in families}
+
+
+def _with_since(session: Session, rows: list[FamilyRow], key_of: dict[str, str]) -> list[FamilyRow]:
+    """``rows`` with « négatif depuis » filled for the negative ones (a ledger walk per
+    family: only for the rows shown)."""
+    keys = [key_of[r.ref] for r in rows if r.balance_cents < 0]
+    since = negative_since(session, family_ids=keys)
+    return [replace(r, negative_since=since.get(key_of[r.ref])) for r in rows]
 
 
 def family_list(session: Session, *, school: School, query: str = "", page: int = 1) -> FamilyList:
@@ -194,14 +215,16 @@ def family_list(session: Session, *, school: School, query: str = "", page: int 
     children = list(session.execute(select(Child).where(Child.school_id == school.id)).scalars())
     text = query.strip()
     if text:
-        wanted = {c.family_id for c in matching_children(session, school=school, query=text)}
+        found = matching_children(session, school=school, query=text, children=children)
+        wanted = {c.family_id for c in found}
         folded = fold(text)
         families = [f for f in families if f.id in wanted or fold(f.ref) == folded]
-    rows = _rows(session, families, children)
+    rows, key_of = _rows(session, families, children)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(1, page), pages)
+    shown = _with_since(session, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], key_of)
     return FamilyList(
-        rows=tuple(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
+        rows=tuple(shown),
         total=len(rows),
         page=page,
         pages=pages,
@@ -218,7 +241,8 @@ def negatives_csv(session: Session, *, school: School) -> bytes:
     opens: ``;``, UTF-8 with BOM, CRLF, decimal comma; text cells guarded against
     formulas."""
     children = list(session.execute(select(Child).where(Child.school_id == school.id)).scalars())
-    rows = _rows(session, _school_families(session, school), children)
+    ordered, key_of = _rows(session, _school_families(session, school), children)
+    rows = _with_since(session, [r for r in ordered if r.balance_cents < 0], key_of)
     zone = ZoneInfo(school.timezone)
     lines = [";".join(NEGATIVES_CSV_HEADERS)]
     for row in rows:
