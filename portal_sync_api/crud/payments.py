@@ -281,8 +281,8 @@ def _credit(
     session: Session, *, family_id: str, amount_cents: int, reference: str, now: datetime
 ) -> bool:
     """One ledger credit under ``reference``; ``False`` when it is already there. The
-    insert itself says so (``ON CONFLICT DO NOTHING`` on the unique reference), so two
-    writers racing both try and one row is written."""
+    insert itself says so (``ON CONFLICT DO NOTHING … RETURNING`` on the unique
+    reference), so two writers racing both try and one row is written."""
     schools = family_schools(session, family_ids=[family_id])
     lock_schools(session, school_ids={s for ids in schools.values() for s in ids})
     row = {
@@ -293,12 +293,13 @@ def _credit(
         "at": iso(now),
     }
     dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    done = session.execute(
+    inserted = session.execute(
         dialect_insert(table(LedgerEntry))
         .values(row)
         .on_conflict_do_nothing(index_elements=["reference"])
-    )
-    if not done.rowcount:  # type: ignore[attr-defined]
+        .returning(table(LedgerEntry).c.id)
+    ).scalar_one_or_none()
+    if inserted is None:
         return False
     buffer = ChangeBuffer()
     put_balances(session, family_ids={family_id}, buffer=buffer, schools=schools)
@@ -470,7 +471,7 @@ def record_counter(
     lock_schools(session, school_ids={school.id})
     ref = new_ref()
     dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    done = session.execute(
+    inserted = session.execute(
         dialect_insert(table(Payment))
         .values(
             ref=ref,
@@ -485,13 +486,14 @@ def record_counter(
             created_by=principal.email or "intendance",
         )
         .on_conflict_do_nothing(index_elements=["school_id", "counter_reference"])
-    )
+        .returning(table(Payment).c.id)
+    ).scalar_one_or_none()
     payment = session.execute(
         select(Payment).where(
             Payment.school_id == school.id, Payment.counter_reference == reference
         )
     ).scalar_one()
-    if not done.rowcount:  # type: ignore[attr-defined]
+    if inserted is None:
         same = (payment.family_id, payment.amount_cents, payment.method) == (
             family.id,
             amount_cents,
