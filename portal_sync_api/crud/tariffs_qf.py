@@ -335,6 +335,10 @@ def refresh_categories(
         lock_schools(session, school_ids=[school.id])
     brackets = school_brackets(session, school_id=school.id)
     query = select(Child).where(Child.school_id == school.id)
+    if not brackets.active:
+        # Only children still carrying a band need one (a school that never priced by
+        # income costs one small query).
+        query = query.where(Child.qf_tariff.is_not(None))
     if family_ids is not None:
         if not family_ids:
             return 0

@@ -16,6 +16,7 @@ from portal_sync_api.crud.accounts import Principal
 from portal_sync_api.crud.bookings import book, cancel
 from portal_sync_api.crud.changes import current_states
 from portal_sync_api.crud.refs import children_by_ref
+from portal_sync_api.crud.roster import RosterRow, import_roster
 from portal_sync_api.crud.schools import require_school, set_school
 from portal_sync_api.crud.tariffs_qf import (
     Bracket,
@@ -280,3 +281,75 @@ def test_a_bad_quotient_or_validity_names_its_field(portal_db: str, engine: Engi
             with pytest.raises(DataError) as refused:
                 set_family_qf(session, school=school, actor="test", **values)  # type: ignore[arg-type]
             assert refused.value.field == field
+
+
+def test_a_child_imported_at_a_school_pricing_by_income_gets_its_band_at_once(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db, tokens=False)
+    _prepaid_school(engine)
+    today = datetime.now(UTC).date()
+    with session_scope(engine) as session:
+        school = require_school(session, code="1849")
+        set_family_qf(
+            session,
+            school=school,
+            family_ref=seed.families[0],
+            qf=650,
+            valid_from=today - timedelta(days=1),
+            valid_until=today + timedelta(days=300),
+            actor="test",
+        )
+        before = current_states(session, school_id=school.id, kind="child")
+        changed = import_roster(
+            session,
+            school=school,
+            rows=[
+                RosterRow(
+                    child_id="C1849-47",
+                    last_name="DUPONT",
+                    first_name="Jules",
+                    class_name="6A",
+                    birth_date=None,
+                    card_code="1849-01239",
+                    card_status="active",
+                    regime="ticket",
+                    forfait_days="",
+                    tariff="T1",
+                    diet=(),
+                    allergies=(),
+                    family_id=seed.families[0],
+                    family_email=None,
+                    photo=None,
+                )
+            ],
+        )
+        after = current_states(session, school_id=school.id, kind="child")
+        # The same file again moves nothing: the stations pay nothing for a re-import.
+        again = import_roster(
+            session,
+            school=school,
+            rows=[
+                RosterRow(
+                    child_id=seed.children[0],
+                    last_name="DUPONT",
+                    first_name="Hervé",
+                    class_name="6B",
+                    birth_date=date(2013, 5, 4),
+                    card_code="1849-01234",
+                    card_status="active",
+                    regime="ticket",
+                    forfait_days="",
+                    tariff="T1",
+                    diet=("sans_porc",),
+                    allergies=("arachide",),
+                    family_id=seed.families[0],
+                    family_email="f18491@example.fr",
+                    photo=None,
+                )
+            ],
+        )
+    assert changed == 2  # the child and its card
+    assert '"tariff":"qf0"' in (after["C1849-47"] or "")
+    assert before[seed.children[0]] == after[seed.children[0]]
+    assert again == 0
