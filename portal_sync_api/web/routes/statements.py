@@ -16,15 +16,15 @@ decided by ``crud.statements``; ``web.statement_pdf`` and ``web.statement_csv`` 
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.accounts import visible_family
@@ -197,21 +197,49 @@ def intendance_family_csv(
     return _intendance_file(request, session, person, family_ref, period, "csv")
 
 
-def statements_zip(statements: list[Statement], *, school: School, period: str) -> bytes:
-    """Every family's PDF and the accountant's CSV of all families, in one ZIP."""
-    buffer = io.BytesIO()
+class _Chunks:
+    """A write-only file for :class:`zipfile.ZipFile`: what is written is taken in chunks
+    (no ``tell``/``seek``, so the archive is written as a stream)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        """What was written since the last call."""
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+def statements_zip(
+    statements: list[Statement], *, school_code: str, period: str
+) -> Iterator[bytes]:
+    """Every family's PDF and the accountant's CSV of all families, as a ZIP streamed one
+    family at a time: the download starts at once and memory holds one PDF, however many
+    families the school has."""
+    sink = _Chunks()
     taken: set[str] = set()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for statement in statements:
-            name = file_name("releve", school.code, statement.family_ref, period)
+            name = file_name("releve", school_code, statement.family_ref, period)
             while name in taken:  # two refs that differ only by unsafe characters
                 name += "_"
             taken.add(name)
             archive.writestr(f"{name}.pdf", statement_pdf(statement))
+            yield sink.take()
         archive.writestr(
-            f"{file_name('releves', school.code, period)}.csv", statements_csv(statements)
+            f"{file_name('releves', school_code, period)}.csv", statements_csv(statements)
         )
-    return buffer.getvalue()
+    yield sink.take()
 
 
 @router.get("/intendance/releves")
@@ -242,9 +270,12 @@ def intendance_statements(
                         error = NO_STATEMENT.format(month=month_label(year, month))
     if statements:
         period = statements[0].period
-        content = statements_zip(statements, school=school, period=period)
-        return _download(
-            content, "application/zip", f"{file_name('releves', school.code, period)}.zip"
+        name = f"{file_name('releves', school.code, period)}.zip"
+        headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingResponse(
+            statements_zip(statements, school_code=school.code, period=period),
+            media_type="application/zip",
+            headers=headers,
         )
     context = {
         "months": _choices(recent_periods(today, BULK_FORM_MONTHS)),
