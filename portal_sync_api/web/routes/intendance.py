@@ -47,8 +47,8 @@ def intendance_home(
     request: Request,
     session: SessionDep,
     person: CurrentIntendance,
-    jour: Annotated[str | None, Query(max_length=40)] = None,
-    format: Annotated[str | None, Query(max_length=10)] = None,
+    jour: Annotated[str | None, Query()] = None,
+    format: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The day (``?jour=AAAA-MM-JJ``, today on the school's clock by default): per service
     and class the figures of the consumption report, the passes per 10 minutes; reloaded
