@@ -128,7 +128,19 @@ def _amount_refusal(session: Session, family_id: str, typed: str) -> str | None:
     return None
 
 
+def counter_payments(
+    request: Request, person: Person | None, family: Family
+) -> list[payments.PaymentLine]:
+    """The latest payments of ``family`` for the counter partial of the intendance's family
+    page (nothing for anyone but the intendance of the family's school)."""
+    if person is None or person.role != "intendance" or person.school_id != family.school_id:
+        return []
+    with request.app.state.sessionmaker() as session, session.begin():
+        return payments.family_payments(session, family_id=family.id, limit=10)
+
+
 environment.globals["payments_panel"] = payments_panel
+environment.globals["counter_payments"] = counter_payments
 
 
 def _refused(refusal: str, typed: str) -> Response:
