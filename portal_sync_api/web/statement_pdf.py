@@ -16,6 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -44,6 +45,10 @@ WIDTH = A4[0] - 2 * MARGIN
 MEAL_COLUMNS: tuple[float, ...] = (0.28, 0.20, 0.11, 0.25, 0.16)
 OTHER_COLUMNS: tuple[float, ...] = (0.28, 0.31, 0.25, 0.16)
 FONT_SIZE = 8.5
+LEADING = 10.5
+#: References are long ids (``meal:0193…``): smaller, so that most fit on one line.
+SMALL_SIZE = 7.5
+CELL_PADDING = 5
 HEADER_FILL = colors.HexColor("#e8eef5")
 RULE = colors.HexColor("#7a8794")
 
@@ -51,11 +56,9 @@ RULE = colors.HexColor("#7a8794")
 class _Styles:
     def __init__(self, font: DocumentFont) -> None:
         self.font = font
-        base = ParagraphStyle("base", fontName=font.regular, fontSize=FONT_SIZE, leading=10.5)
+        base = ParagraphStyle("base", fontName=font.regular, fontSize=FONT_SIZE, leading=LEADING)
         self.cell = base
-        # References are long ids (``meal:0193…``): smaller, so that most fit on one line.
-        self.reference = ParagraphStyle("reference", parent=base, fontSize=7.5, leading=9.5)
-        self.head = ParagraphStyle("head", parent=base, fontName=font.bold)
+        self.reference = ParagraphStyle("reference", parent=base, fontSize=SMALL_SIZE, leading=9.5)
         self.body = ParagraphStyle("body", parent=base, fontSize=10, leading=14)
         self.title = ParagraphStyle(
             "title", parent=base, fontName=font.bold, fontSize=16, leading=20, spaceAfter=4 * mm
@@ -78,6 +81,15 @@ class _Styles:
         """A paragraph of plain text (escaped: names and references are data)."""
         return Paragraph(escape(self.font.text(text)), style or self.cell)
 
+    def fit(self, text: str, width: float, style: ParagraphStyle | None = None) -> Any:
+        """A table cell of ``text`` in a column ``width`` wide: the text itself when it fits
+        on one line (cheap to lay out), else a paragraph that wraps."""
+        style = style or self.cell
+        drawn = self.font.text(text)
+        if stringWidth(drawn, style.fontName, style.fontSize) <= width - 2 * CELL_PADDING:
+            return drawn
+        return self.p(text, style)
+
 
 def _table(
     font: DocumentFont,
@@ -85,80 +97,89 @@ def _table(
     widths: tuple[float, ...],
     *,
     bold_rows: tuple[int, ...] = (),
-    total_row: bool,
+    small_column: int | None = None,
 ) -> Table:
-    """A table whose last column holds amounts: plain strings, right-aligned, never wrapped
-    (a paragraph would break ``1 234,56 €`` at its narrow space), bold in the header row
-    and in ``bold_rows``."""
+    """A table with a header row and a total row (the last), amounts in the last column.
+
+    Cells are plain text where it fits (see :meth:`_Styles.fit`), drawn in the document's
+    font, bold in the header, the total and ``bold_rows``; ``small_column`` is in the small
+    size of references. Amounts are always plain text, right-aligned, never wrapped (a
+    paragraph would break ``1 234,56 €`` at its narrow space).
+    """
     table = Table(rows, colWidths=[w * WIDTH for w in widths], repeatRows=1)
     commands: list[tuple[Any, ...]] = [
-        ("FONTNAME", (-1, 0), (-1, -1), font.regular),
-        ("FONTSIZE", (-1, 0), (-1, -1), FONT_SIZE),
+        ("FONTNAME", (0, 0), (-1, -1), font.regular),
+        ("FONTSIZE", (0, 0), (-1, -1), FONT_SIZE),
+        ("LEADING", (0, 0), (-1, -1), LEADING),
+        *(("FONTNAME", (0, row), (-1, row), font.bold) for row in (0, *bold_rows, -1)),
         ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
-        *(("FONTNAME", (-1, row), (-1, row), font.bold) for row in (0, *bold_rows)),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#c9d1d9")),
+        ("LINEABOVE", (0, -1), (-1, -1), 0.8, RULE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
     ]
-    if total_row:
-        commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, RULE))
+    if small_column is not None:
+        commands.append(("FONTSIZE", (small_column, 1), (small_column, -2), SMALL_SIZE))
     table.setStyle(TableStyle(commands))
     return table
 
 
 def _section(styles: _Styles, statement: Statement, section: StatementSection) -> list[Any]:
     zone = ZoneInfo(statement.timezone)
-    p, head = styles.p, styles.head
-    if section.key in MEAL_SECTIONS:
+    fit = styles.fit
+    meals = section.key in MEAL_SECTIONS
+    widths = MEAL_COLUMNS if meals else OTHER_COLUMNS
+    w = [f * WIDTH for f in widths]
+    if meals:
         header = ["Jour du repas", "Enfant", "Service", "Référence", "Montant"]
-        widths = MEAL_COLUMNS
         body = [
             [
                 # A cancelled booking no longer says its meal: the day it was written.
-                p(
+                fit(
                     written_date(line.day)
                     if line.day
-                    else f"opération du {written_date(line.at.astimezone(zone).date())}"
+                    else f"opération du {written_date(line.at.astimezone(zone).date())}",
+                    w[0],
                 ),
-                p(line.child or "—"),
-                p(service_label(line.service) if line.service else "—"),
-                p(line.reference, styles.reference),
+                fit(line.child or "—", w[1]),
+                fit(service_label(line.service) if line.service else "—", w[2]),
+                fit(line.reference, w[3], styles.reference),
                 styles.text(signed_euros(line.amount_cents)),
             ]
             for line in section.lines
         ]
     else:
         header = ["Date", "Opération", "Référence", "Montant"]
-        widths = OTHER_COLUMNS
         body = [
             [
-                p(written_date(line.at.astimezone(zone).date())),
-                p(KIND_LABELS.get(line.kind, line.kind)),
-                p(line.reference, styles.reference),
+                fit(written_date(line.at.astimezone(zone).date()), w[0]),
+                fit(KIND_LABELS.get(line.kind, line.kind), w[1]),
+                fit(line.reference, w[2], styles.reference),
                 styles.text(signed_euros(line.amount_cents)),
             ]
             for line in section.lines
         ]
-    rows: list[list[Any]] = [[p(h, head) for h in header[:-1]] + [header[-1]]]
-    rows.extend(body)
-    total = [p(f"Total — {section.title.lower()}", head)] + [""] * (len(header) - 2)
+    rows: list[list[Any]] = [header, *body]
+    total = [styles.text(f"Total — {section.title.lower()}")] + [""] * (len(header) - 2)
     rows.append([*total, styles.text(signed_euros(section.total_cents))])
-    table = _table(styles.font, rows, widths, bold_rows=(len(rows) - 1,), total_row=True)
+    table = _table(styles.font, rows, widths, small_column=len(header) - 2)
     table.setStyle(TableStyle([("SPAN", (0, -1), (-2, -1))]))
     # A title never stands alone at the foot of a page: it starts the next one then.
-    return [CondPageBreak(35 * mm), p(section.title, styles.h2), table]
+    return [CondPageBreak(35 * mm), styles.p(section.title, styles.h2), table]
 
 
 def _summary(styles: _Styles, statement: Statement) -> Table:
-    p, head = styles.p, styles.head
+    text = styles.text
     rows: list[list[Any]] = [
-        [p("Résumé du mois", head), "Montant"],
+        ["Résumé du mois", "Montant"],
         [
-            p(f"Solde d'ouverture au {written_date(statement.first_day)}", head),
-            styles.text(euros(statement.opening_cents)),
+            text(f"Solde d'ouverture au {written_date(statement.first_day)}"),
+            text(euros(statement.opening_cents)),
         ],
     ]
     for section in statement.sections:
@@ -166,17 +187,17 @@ def _summary(styles: _Styles, statement: Statement) -> Table:
             count = len(section.lines)
             rows.append(
                 [
-                    p(f"{section.title} ({count} opération{'s' if count > 1 else ''})"),
-                    styles.text(signed_euros(section.total_cents)),
+                    text(f"{section.title} ({count} opération{'s' if count > 1 else ''})"),
+                    text(signed_euros(section.total_cents)),
                 ]
             )
     rows.append(
         [
-            p(f"Solde de clôture au {written_date(statement.last_day)}", head),
-            styles.text(euros(statement.closing_cents)),
+            text(f"Solde de clôture au {written_date(statement.last_day)}"),
+            text(euros(statement.closing_cents)),
         ]
     )
-    return _table(styles.font, rows, (0.75, 0.25), bold_rows=(1, len(rows) - 1), total_row=True)
+    return _table(styles.font, rows, (0.75, 0.25), bold_rows=(1,))
 
 
 def _story(styles: _Styles, statement: Statement) -> list[Any]:
