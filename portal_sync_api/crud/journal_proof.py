@@ -135,7 +135,9 @@ def check(
     if not present or state.break_pos is not None:
         return state  # nothing to check, or the first break is already kept
     known: dict[int, tuple[str, str]] = {}
-    for cond in member_of(session, StationJournalLink.pos, sorted({x.pos for x in present})):
+    # Only a position already passed can have been verified (a retry): usually none.
+    passed = {x.pos for x in present if x.pos <= (state.journal_pos or 0)}
+    for cond in member_of(session, StationJournalLink.pos, passed):
         rows = session.execute(
             select(StationJournalLink.pos, StationJournalLink.ref, StationJournalLink.hash).where(
                 StationJournalLink.station_id == station.id, cond
