@@ -170,21 +170,25 @@ def after_balance_change(
         return
     at = now or datetime.now(UTC)
     states = _states(session, balances)
-    schools: dict[str, School] = {}
+    # Columns only: most families of a batch have nothing to notice.
+    thresholds: dict[str, tuple[int, int]] = {}
     for cond in member_of(session, Family.id, balances):
         rows = session.execute(
-            select(Family.id, School).join(School, School.id == Family.school_id).where(cond)
+            select(Family.id, School.id, School.low_balance_threshold_cents)
+            .join(School, School.id == Family.school_id)
+            .where(cond)
         )
-        schools.update({family_id: school for family_id, school in rows})
+        thresholds.update({family_id: (school_id, low) for family_id, school_id, low in rows})
     for family_id, balance in balances.items():
-        school = schools.get(family_id)
-        state = states.get(family_id)
-        if school is None:
+        if family_id not in thresholds:
             continue
-        low = balance < school.low_balance_threshold_cents
+        school_id, threshold = thresholds[family_id]
+        state = states.get(family_id)
+        low = balance < threshold
+        if state is None and not low and balance >= 0:
+            continue  # the common case: nothing to remember
+        school = session.get_one(School, school_id)
         if state is None:
-            if not low and balance >= 0:
-                continue  # the common case: nothing to remember
             state = FamilyNoticeState(family_id=family_id, low_balance_notice=True, relances_sent=0)
             session.add(state)
         relanced = False
