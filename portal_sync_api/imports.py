@@ -36,7 +36,7 @@ from portal_sync_api.crud.roster import (
     import_roster,
 )
 from portal_sync_api.crud.schools import set_tariff
-from portal_sync_api.errors import PortalError
+from portal_sync_api.errors import DataError, PortalError
 from portal_sync_api.models import (
     Card,
     Child,
@@ -531,7 +531,10 @@ def run_import(session: Session, *, kind: str, data: bytes, school: School) -> I
         raise ImportFailed([f"line 1: kind: type de fichier inconnu: {kind}"])
     before = _school_state(session, school, kind)
     last_entry = session.execute(select(func.max(LedgerEntry.id))).scalar() or 0
-    feed_changes = LOADERS[kind](session, data, school.code)
+    try:
+        feed_changes = LOADERS[kind](session, data, school.code)
+    except DataError as exc:  # a rule of crud/ the file's checks did not foresee
+        raise ImportFailed([f"{exc.field}: {exc.problem}"]) from None
     session.flush()
     after = _school_state(session, school, kind)
     counts: dict[str, int] = {}

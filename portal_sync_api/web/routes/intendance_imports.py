@@ -89,6 +89,10 @@ EXPIRED = (
     "Cet aperçu n'est plus disponible (il expire au bout de 30 minutes) : "
     "envoyez le fichier à nouveau."
 )
+GONE = (
+    "Cet aperçu n'est plus disponible : le fichier a déjà été importé ou abandonné, ou "
+    "l'aperçu a expiré (30 minutes). Rien de plus n'a été importé."
+)
 CHANGED = (
     "Les données ont changé depuis l'aperçu : rien n'a été importé. "
     "Vérifiez le nouvel aperçu ci-dessous, puis validez à nouveau."
@@ -380,18 +384,27 @@ def apply(
     _csrf: CsrfChecked,
     upload_id: str,
 ) -> Response:
-    """Apply the file: committed only when it changes what the preview said."""
-    with session.begin():
-        upload = _pending(session, request, person, upload_id)
-        kind, filename, data = upload.kind, upload.filename, upload.content
-        promised = ImportSummary.from_dict(json.loads(upload.preview))
+    """Apply the file: committed only when it changes what the preview said. The upload is
+    taken (deleted) in the same transaction, so a double click applies it once; a file
+    already applied, abandoned or expired sends back to the form with a message."""
+    try:
+        with session.begin():
+            upload = _pending(session, request, person, upload_id)
+            kind, filename, data = upload.kind, upload.filename, upload.content
+            promised = ImportSummary.from_dict(json.loads(upload.preview))
+    except WebError:
+        return _gone(request)
     with session.begin() as transaction:
+        taken = session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id))
+        if getattr(taken, "rowcount", 0) != 1:  # another « Valider » took it meanwhile
+            transaction.rollback()
+            return _gone(request)
         school = session.get_one(School, person.school_id)
         try:
             summary = run_import(session, kind=kind, data=data, school=school)
         except ImportFailed as failed:
             transaction.rollback()
-            with session.begin():
+            with session.begin():  # refused now: the upload goes, nothing is imported
                 session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id))
             return _form_page(
                 request,
@@ -421,12 +434,14 @@ def apply(
                     ),
                 )
             )
-            session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id))
     if summary != promised:
-        with session.begin():
-            upload = _pending(session, request, person, upload_id)
-            upload.preview = json.dumps(summary.as_dict())
-            return _preview_page(request, upload, message=CHANGED, status=409)
+        try:
+            with session.begin():
+                upload = _pending(session, request, person, upload_id)
+                upload.preview = json.dumps(summary.as_dict())
+                return _preview_page(request, upload, message=CHANGED, status=409)
+        except WebError:
+            return _gone(request)
     return flash(request, RedirectResponse(PATH, status_code=303), _applied(filename, summary))
 
 
@@ -439,11 +454,20 @@ def abandon(
     upload_id: str,
 ) -> Response:
     """Forget the uploaded file; nothing is imported."""
-    with session.begin():
-        upload = _pending(session, request, person, upload_id)
-        session.delete(upload)
+    try:
+        with session.begin():
+            upload = _pending(session, request, person, upload_id)
+            session.delete(upload)
+    except WebError:
+        return _gone(request)
     message = "Import abandonné : rien n'a été importé."
     return flash(request, RedirectResponse(PATH, status_code=303), message)
+
+
+def _gone(request: Request) -> Response:
+    """Back to the form, saying the preview is no longer there (the same answer for an
+    id of another session: nothing is told about it)."""
+    return flash(request, RedirectResponse(PATH, status_code=303), GONE)
 
 
 def _applied(filename: str, summary: ImportSummary) -> str:

@@ -240,7 +240,8 @@ def test_a_preview_belongs_to_its_session_and_school_and_expires(site: Site) -> 
         assert stranger.get(path).status_code == 404
         token = site.web.form_token("/intendance/imports", stranger)
         answer = stranger.post(f"{path}/valider", data={"csrf_token": token})
-        assert answer.status_code == 404
+        assert answer.status_code == 200
+        assert "Cet aperçu n'est plus disponible" in page_text(answer.text)
     assert site.count("FROM children WHERE ref = 'N0001'") == 0
 
     site.web.clock.advance(minutes=20)
@@ -259,3 +260,31 @@ def test_a_missing_type_is_asked_for(site: Site, kind: str) -> None:
 
     assert answer.status_code == 422
     assert "Choisissez le type de fichier." in page_text(answer.text)
+
+
+def test_a_second_valider_applies_nothing_more_and_abandonner_imports_nothing(
+    site: Site,
+) -> None:
+    client = site.client_of(INTENDANCE_1849)
+    credits = b"family_id;amount_cents;reference\nF18491;2000;VIR-1\n"
+    path = preview_path(upload(site.web, client, "credits", "virements.csv", credits))
+    token = site.web.form_token(path, client)
+
+    first = client.post(f"{path}/valider", data={"csrf_token": token}, follow_redirects=False)
+    again = client.post(f"{path}/valider", data={"csrf_token": token})
+
+    assert first.status_code == 303
+    assert again.status_code == 200
+    assert "le fichier a déjà été importé ou abandonné" in page_text(again.text)
+    assert site.count("FROM ledger WHERE reference = 'VIR-1'") == 1
+    assert site.count("FROM audit_log") == 1
+
+    other = b"family_id;amount_cents;reference\nF18491;2000;VIR-2\n"
+    path = preview_path(upload(site.web, client, "credits", "virements.csv", other))
+    token = site.web.form_token(path, client)
+    gone = client.post(f"{path}/abandonner", data={"csrf_token": token})
+
+    assert "Import abandonné : rien n'a été importé." in page_text(gone.text)
+    assert client.get(path).status_code == 404
+    assert site.count("FROM ledger WHERE reference = 'VIR-2'") == 0
+    assert site.count("FROM import_uploads") == 0
