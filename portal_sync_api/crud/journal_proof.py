@@ -176,7 +176,11 @@ def _problem(state: StationState, link: Link, known: dict[int, tuple[str, str]])
     """Why ``link`` breaks the chain (French), ``""`` when it was verified before, ``None``
     when it continues it."""
     if link.pos in known:
-        return "" if known[link.pos] == (link.ref, link.hash) else "enregistrement remplacé"
+        if known[link.pos] == (link.ref, link.hash):
+            return ""
+        if link.pos == 1 and link.prev == GENESIS:
+            return "journal recommencé au n° 1 (base du poste effacée ou remplacée)"
+        return "enregistrement remplacé"
     if link_hash(link.prev, link.kind, link.content) != link.hash:
         return "enregistrement modifié dans le journal du poste"
     if link.differs:

@@ -11,7 +11,7 @@ from typing import Any
 
 from station.store import outbox
 from tests.support.stations_page import StationsPage, tamper
-from tests.support.sync import NOON, Station
+from tests.support.sync import NOON, Station, make_station
 
 #: Léa (forfait, 0 €), Tom (prepaid, 0 €), Hervé (4,15 €).
 CARDS = ("1849-01235", "1849-01236", "1849-01234")
@@ -100,6 +100,26 @@ def test_a_chain_rebuilt_after_a_push_is_detected_at_the_next_push(page: Station
     cell = journal_cell(page)
     assert cell.startswith(f"Journal rompu au repas {third.meal_id} (n° 3)"), cell
     assert "lien rompu" in cell
+
+
+def test_a_station_database_started_again_is_a_break_at_its_first_record(
+    page: StationsPage,
+) -> None:
+    """The same token on an empty database (the file deleted, or a new machine given the
+    old token): the portal cannot tell it from a journal wiped to hide meals."""
+    station = page.station()
+    serve_some(page, station)
+    assert page.sync(station).ok
+    (page.tmp_path / "neuf").mkdir()
+    fresh = make_station(page.tmp_path / "neuf", page.portal.url, page.school.station_token)
+    page.stations.append(fresh)
+    assert page.sync(fresh).ok
+    again = fresh.line.scan(CARDS[0], at=NOON + timedelta(days=1))  # Léa's forfait day
+    assert again.served and again.meal_id
+    assert page.sync(fresh).ok
+    cell = journal_cell(page)
+    assert cell.startswith(f"Journal rompu au repas {again.meal_id} (n° 1)"), cell
+    assert "journal recommencé au n° 1" in cell
 
 
 def test_a_retried_push_is_not_a_break(page: StationsPage) -> None:
