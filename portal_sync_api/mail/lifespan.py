@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from portal_sync_api.core.config import Settings
 from portal_sync_api.mail.notice_pass import NoticePassThread
 from portal_sync_api.mail.sender import start_sender
+from portal_sync_api.payments.expiry import PaymentExpiryThread
 
 
 def mail_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -23,10 +24,14 @@ def mail_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContex
         # Relances due and QF tariffs starting or expiring: queued even without a transport.
         notices = NoticePassThread(app.state.engine)
         notices.start()
+        # Online payments left pending past their time: asked about once more, then expired.
+        expiry = PaymentExpiryThread(app.state.engine, settings)
+        expiry.start()
         try:
             yield
         finally:
             await asyncio.to_thread(notices.stop)
+            await asyncio.to_thread(expiry.stop)
             if thread is not None:
                 # Off the event loop: the thread may be finishing an SMTP exchange.
                 await asyncio.to_thread(thread.stop)

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from cantine_harness.portal import free_port, running_portal
 from cantine_harness.sandbox_bank import SandboxBank
+from portal_sync_api.core.config import Settings
 from portal_sync_api.crud.payments import expire_due
+from portal_sync_api.payments.expiry import PaymentExpiryThread
 from portal_sync_api.payments.sandbox import SandboxProvider
 from portal_sync_api.payments.signing import SIGNATURE_HEADER, sign
 from tests.functional.payments.conftest import Payments, csrf
@@ -237,3 +239,21 @@ def pay_txn(pay: Payments, started: dict[str, str]) -> str:
     return str(
         pay.scalar("SELECT provider_txn FROM payments WHERE ref = :r", r=started["payment_id"])
     )
+
+
+def test_the_background_pass_expires_payments_nobody_looks_at(
+    pay: Payments, bank: SandboxBank
+) -> None:
+    forgotten = pay.start(1313)
+    settings = Settings(
+        database_url=pay.portal.database_url,
+        payment_provider="sandbox",
+        sandbox_bank_url=bank.url,
+        payment_secret=bank.secret,
+    )
+    later = datetime.now(UTC) + timedelta(minutes=61)
+    expiry = PaymentExpiryThread(pay.engine, settings, clock=lambda: later)
+
+    assert expiry.run_once() >= 1
+
+    assert pay.state(forgotten["payment_id"]) == "expired"
