@@ -63,7 +63,9 @@ def _row(draw: st.DrawFn, index: int) -> LedgerRow:
         id=index,
         kind=kind,
         amount_cents=-cents if negative else cents,
-        reference=f"{'meal' if about_a_meal else 'PAY'}:{index:05d}",
+        # Short ids, and station-made uuids long enough to wrap in their column.
+        reference=f"{'meal' if about_a_meal else 'PAY'}:"
+        + draw(st.sampled_from((f"{index:05d}", f"0193a1b2-c3d4-7e5f-8a9b-{index:012d}"))),
         at=at,
         child=draw(st.sampled_from(CHILDREN)) if about_a_meal else None,
         day=(at - timedelta(days=draw(st.integers(0, 40)))).date() if about_a_meal else None,
