@@ -49,6 +49,7 @@ def read_changes(
     The JSON is assembled from the stored ``data`` texts without re-parsing them: a first
     pull moves hundreds of thousands of rows.
     """
+    received = datetime.now(UTC)  # before the read: the station's clock is compared to it
     school = session.get_one(School, station.school_id)
     rows, more = feed.page(session, school_id=school.id, since=since, limit=limit)
     session.commit()  # end the read before recording the contact in a short write
@@ -58,7 +59,7 @@ def read_changes(
                 session,
                 station=station,
                 telemetry=telemetry,
-                now=datetime.now(UTC),
+                now=received,
                 pull=True,
                 complete=not more,
             )
