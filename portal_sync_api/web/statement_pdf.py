@@ -42,8 +42,8 @@ MARGIN = 16 * mm
 WIDTH = A4[0] - 2 * MARGIN
 #: Column widths of a meal table (day, child, service, reference, amount) and of the
 #: others (date, operation, reference, amount), in fractions of the page's width.
-MEAL_COLUMNS: tuple[float, ...] = (0.28, 0.20, 0.11, 0.25, 0.16)
-OTHER_COLUMNS: tuple[float, ...] = (0.28, 0.31, 0.25, 0.16)
+MEAL_COLUMNS: tuple[float, ...] = (0.27, 0.21, 0.14, 0.22, 0.16)
+OTHER_COLUMNS: tuple[float, ...] = (0.27, 0.32, 0.25, 0.16)
 FONT_SIZE = 8.5
 LEADING = 10.5
 #: References are long ids (``meal:0193…``): smaller, so that most fit on one line.
@@ -226,6 +226,15 @@ def _story(styles: _Styles, statement: Statement) -> list[Any]:
     return story
 
 
+def _cut(text: str, font_name: str, width: float, size: float = 9) -> str:
+    """``text`` shortened with « … » until it fits ``width`` (a long name in the header)."""
+    if stringWidth(text, font_name, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font_name, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def _canvas_maker(statement: Statement, font: DocumentFont) -> type[Canvas]:
     period = month_label(statement.year, statement.month)
 
@@ -250,14 +259,17 @@ def _canvas_maker(statement: Statement, font: DocumentFont) -> type[Canvas]:
 
         def _frame(self, number: int, total: int) -> None:
             top = A4[1] - 10 * mm
-            self.setFont(font.bold, 9)
-            self.drawString(MARGIN, top, font.text(statement.school_name))
+            right = font.text(f"Relevé de compte — {period}")
             self.setFont(font.regular, 9)
-            self.drawRightString(A4[0] - MARGIN, top, font.text(f"Relevé de compte — {period}"))
+            self.drawRightString(A4[0] - MARGIN, top, right)
+            room = WIDTH - stringWidth(right, font.regular, 9) - 6 * mm
+            self.setFont(font.bold, 9)
+            self.drawString(MARGIN, top, _cut(font.text(statement.school_name), font.bold, room))
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, top - 2 * mm, A4[0] - MARGIN, top - 2 * mm)
             bottom = 9 * mm
+            self.setFont(font.regular, 9)
             self.drawString(MARGIN, bottom, font.text(f"Famille {statement.family_ref}"))
             self.drawRightString(A4[0] - MARGIN, bottom, f"page {number}/{total}")
 
