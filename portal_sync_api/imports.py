@@ -397,7 +397,8 @@ def load_credits(session: Session, path: Path | bytes, school_code: str | None =
         reference = _text(row, "reference", max_len=128)
         if reference.startswith(RESERVED_PREFIXES):
             raise RowProblem(
-                "reference", f"{reference}: préfixes meal:, void:, booking:, refund: réservés"
+                "reference",
+                f"{reference}: préfixes meal:, void:, booking:, refund:, payment: réservés",
             )
         if reference in seen:
             raise RowProblem("reference", f"{reference} apparaît deux fois")

@@ -27,10 +27,11 @@ LEDGER_KINDS = (
 )
 
 
-#: Ledger references written by meal pushes (``meal:<key>``, ``void:<meal key>``) and by
-#: prepaid bookings (``booking:<ref>``, ``refund:<ref>``); a payment reference may not
-#: start with them, so that no credit ever blocks a meal's charge or a booking.
-RESERVED_PREFIXES = ("meal:", "void:", "booking:", "refund:")
+#: Ledger references written by meal pushes (``meal:<key>``, ``void:<meal key>``), by
+#: prepaid bookings (``booking:<ref>``, ``refund:<ref>``) and by payments received through
+#: the portal (``payment:<id>``, crud/payments.py); an imported payment reference may not
+#: start with them, so that no credit ever blocks a meal's charge, a booking or a payment.
+RESERVED_PREFIXES = ("meal:", "void:", "booking:", "refund:", "payment:")
 
 
 def now_iso() -> str:
@@ -151,8 +152,8 @@ def add_credits(session: Session, *, school: School, credits: Sequence[CreditIn]
         if credit.reference.startswith(RESERVED_PREFIXES):
             raise DataError(
                 "reference",
-                f"référence {credit.reference}: les préfixes meal:, void:, booking: et refund: "
-                "sont réservés aux repas et aux réservations",
+                f"référence {credit.reference}: les préfixes meal:, void:, booking:, refund: "
+                "et payment: sont réservés aux repas, aux réservations et aux paiements",
             )
     credits = [replace(c, family_id=found[c.family_id]) for c in credits]
     family_ids = {c.family_id for c in credits}

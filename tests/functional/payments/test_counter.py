@@ -5,7 +5,11 @@ paiement » PDF that shows the amount."""
 from __future__ import annotations
 
 import pypdfium2
+import pytest
 
+from portal_sync_api.core.db import session_scope
+from portal_sync_api.errors import PortalError
+from portal_sync_api.imports import load_credits
 from tests.functional.payments.conftest import NEIGHBOUR, Payments, csrf, log_in
 
 
@@ -109,3 +113,14 @@ def test_only_the_intendance_records_and_nobody_reads_another_familys_receipt(
     assert by_parent.status_code == 403 and by_parent.json()["field"] == "method"
     assert receipt.status_code == 404
     assert unknown_family.status_code == 404
+
+
+def test_a_credits_file_cannot_take_a_payments_ledger_reference(pay: Payments) -> None:
+    data = f"family_id,amount_cents,reference\n{pay.family},100,payment:SBX-GUESSED\n".encode()
+    before = pay.balance()
+
+    with pytest.raises(PortalError) as refused, session_scope(pay.engine) as session:
+        load_credits(session, data, "1849")
+
+    assert "line 2" in str(refused.value) and "payment:" in str(refused.value)
+    assert pay.balance() == before
