@@ -12,6 +12,7 @@ Every change writes an audit row with before and after.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from cantine_contract.card_sheet import CardFace
 from portal_sync_api.crud import audit
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
-from portal_sync_api.crud.family_admin import matching_children
+from portal_sync_api.crud.family_admin import Pupil, matching_children
 from portal_sync_api.crud.ledger import family_refs
 from portal_sync_api.crud.refs import children_by_ref
 from portal_sync_api.crud.roster import card_data
@@ -79,7 +80,7 @@ class ChildCards:
         return tuple(c for c in self.cards if c.status == "active")
 
 
-def _cards_of(session: Session, children: list[Child]) -> dict[str, list[CardLine]]:
+def _cards_of(session: Session, children: Sequence[Child | Pupil]) -> dict[str, list[CardLine]]:
     found: dict[str, list[CardLine]] = {c.id: [] for c in children}
     if not children:
         return found
@@ -93,7 +94,7 @@ def _cards_of(session: Session, children: list[Child]) -> dict[str, list[CardLin
     return found
 
 
-def _with_cards(session: Session, children: list[Child]) -> list[ChildCards]:
+def _with_cards(session: Session, children: Sequence[Child | Pupil]) -> list[ChildCards]:
     cards = _cards_of(session, children)
     refs = family_refs(session, family_ids={c.family_id for c in children if c.family_id})
     return [

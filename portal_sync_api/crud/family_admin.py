@@ -80,29 +80,55 @@ def name_matches(query: str, last_name: str, first_name: str) -> bool:
     return True
 
 
-def _name_key(child: Child) -> tuple[str, str, str]:
-    return (fold(child.last_name), fold(child.first_name), child.ref)
+@dataclass(frozen=True)
+class Pupil:
+    """A child of the school as the searches read it: six columns, not an ORM row."""
+
+    id: str
+    ref: str
+    family_id: str | None
+    last_name: str
+    first_name: str
+    class_name: str
+    #: The French order of names: folded last name, folded first name, the school's id.
+    key: tuple[str, str, str]
+
+
+def school_pupils(session: Session, *, school: School) -> list[Pupil]:
+    """Every child of the school, in the French order of names."""
+    rows = session.execute(
+        select(
+            Child.id,
+            Child.ref,
+            Child.family_id,
+            Child.last_name,
+            Child.first_name,
+            Child.class_name,
+        ).where(Child.school_id == school.id)
+    )
+    pupils = [Pupil(*row, key=(fold(row.last_name), fold(row.first_name), row.ref)) for row in rows]
+    return sorted(pupils, key=lambda p: p.key)
 
 
 def matching_children(
-    session: Session, *, school: School, query: str, children: list[Child] | None = None
-) -> list[Child]:
-    """The school's children (``children``, when the caller already read them) matching
+    session: Session, *, school: School, query: str, pupils: list[Pupil] | None = None
+) -> list[Pupil]:
+    """The school's children (``pupils``, when the caller already read them) matching
     ``query``: a card number (``1849-00042`` or its last five digits ``00042``), else the
-    child's names; by name."""
+    child's names; in the French order of names."""
     text = query.strip()
-    if children is None:
-        children = list(
-            session.execute(select(Child).where(Child.school_id == school.id)).scalars()
-        )
+    if pupils is None:
+        pupils = school_pupils(session, school=school)
     card = _CARD.match(text)
     if card or _CARD_DIGITS.match(text):
         code_cond = Card.code == text if card else Card.code == f"{school.code}-{text}"
         holders = set(session.execute(select(Card.child_id).where(code_cond)).scalars())
-        found = [c for c in children if c.id in holders]
-    else:
-        found = [c for c in children if name_matches(text, c.last_name, c.first_name)]
-    return sorted(found, key=_name_key)
+        return [p for p in pupils if p.id in holders]
+    return [p for p in pupils if name_matches(text, p.last_name, p.first_name)]
+
+
+def _name_key(child: Child) -> tuple[str, str, str]:
+    return (fold(child.last_name), fold(child.first_name), child.ref)
 
 
 # -- the list ----------------------------------------------------------------------------
@@ -131,11 +157,13 @@ class FamilyList:
     timezone: str
 
 
-def _school_families(session: Session, school: School) -> list[Family]:
-    """The families of the school: imported by it, or with a child in it."""
+def _school_families(session: Session, school: School) -> list[tuple[str, str]]:
+    """The (key, id) of the families of the school: imported by it, or with a child in it."""
     with_child = select(Child.family_id).where(Child.school_id == school.id)
-    query = select(Family).where(or_(Family.school_id == school.id, Family.id.in_(with_child)))
-    return list(session.execute(query).scalars())
+    query = select(Family.id, Family.ref).where(
+        or_(Family.school_id == school.id, Family.id.in_(with_child))
+    )
+    return [(key, ref) for key, ref in session.execute(query)]
 
 
 def negative_since(session: Session, *, family_ids: list[str]) -> dict[str, str]:
@@ -170,34 +198,33 @@ def negative_since(session: Session, *, family_ids: list[str]) -> dict[str, str]
     return result
 
 
+_NOBODY = ("", "", "")
+
+
 def _rows(
-    session: Session, families: list[Family], children: list[Child]
+    session: Session, families: list[tuple[str, str]], pupils: list[Pupil]
 ) -> tuple[list[FamilyRow], dict[str, str]]:
     """The families' rows in the list's order (``negative_since`` not filled yet), and
-    the internal key of each family id."""
-    by_family: dict[str, list[Child]] = {}
-    for child in sorted(children, key=_name_key):
-        if child.family_id:
-            by_family.setdefault(child.family_id, []).append(child)
-    balances = running_balances(session, family_ids=[f.id for f in families])
-    rows = [
-        FamilyRow(
-            ref=f.ref,
-            children=tuple(
-                (c.last_name, c.first_name, c.class_name) for c in by_family.get(f.id, [])
-            ),
-            balance_cents=balances[f.id],
+    the internal key of each family id. ``pupils`` come in the order of names."""
+    by_family: dict[str, list[Pupil]] = {}
+    for pupil in pupils:
+        if pupil.family_id:
+            by_family.setdefault(pupil.family_id, []).append(pupil)
+    balances = running_balances(session, family_ids=[key for key, _ref in families])
+    keyed = []
+    for key, ref in families:
+        members = by_family.get(key, [])
+        row = FamilyRow(
+            ref=ref,
+            children=tuple((p.last_name, p.first_name, p.class_name) for p in members),
+            balance_cents=balances[key],
             negative_since=None,
         )
-        for f in families
-    ]
-
-    def order(row: FamilyRow) -> tuple[int, str, str, str]:
         # Negative balances first, the lowest first; then by the first child's name.
-        first = row.children[0] if row.children else ("", "", "")
-        return (min(row.balance_cents, 0), fold(first[0]), fold(first[1]), row.ref)
-
-    return sorted(rows, key=order), {f.ref: f.id for f in families}
+        first = members[0].key if members else _NOBODY
+        keyed.append(((min(row.balance_cents, 0), first[0], first[1], ref), row))
+    keyed.sort(key=lambda pair: pair[0])
+    return [row for _order, row in keyed], {ref: key for key, ref in families}
 
 
 def _with_since(session: Session, rows: list[FamilyRow], key_of: dict[str, str]) -> list[FamilyRow]:
@@ -212,14 +239,14 @@ def family_list(session: Session, *, school: School, query: str = "", page: int 
     """The school's families matching ``query`` (every family when empty), negative
     balances first (the lowest first), then by the first child's name; page ``page``."""
     families = _school_families(session, school)
-    children = list(session.execute(select(Child).where(Child.school_id == school.id)).scalars())
+    pupils = school_pupils(session, school=school)
     text = query.strip()
     if text:
-        found = matching_children(session, school=school, query=text, children=children)
-        wanted = {c.family_id for c in found}
+        found = matching_children(session, school=school, query=text, pupils=pupils)
+        wanted = {p.family_id for p in found}
         folded = fold(text)
-        families = [f for f in families if f.id in wanted or fold(f.ref) == folded]
-    rows, key_of = _rows(session, families, children)
+        families = [(k, ref) for k, ref in families if k in wanted or fold(ref) == folded]
+    rows, key_of = _rows(session, families, pupils)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(1, page), pages)
     shown = _with_since(session, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], key_of)
@@ -240,8 +267,8 @@ def negatives_csv(session: Session, *, school: School) -> bytes:
     """The school's families with a negative balance, lowest first, as a CSV French Excel
     opens: ``;``, UTF-8 with BOM, CRLF, decimal comma; text cells guarded against
     formulas."""
-    children = list(session.execute(select(Child).where(Child.school_id == school.id)).scalars())
-    ordered, key_of = _rows(session, _school_families(session, school), children)
+    pupils = school_pupils(session, school=school)
+    ordered, key_of = _rows(session, _school_families(session, school), pupils)
     rows = _with_since(session, [r for r in ordered if r.balance_cents < 0], key_of)
     zone = ZoneInfo(school.timezone)
     lines = [";".join(NEGATIVES_CSV_HEADERS)]
