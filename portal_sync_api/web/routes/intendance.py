@@ -49,12 +49,16 @@ def intendance_home(
     person: CurrentIntendance,
     jour: Annotated[str | None, Query()] = None,
     format: Annotated[str | None, Query()] = None,
+    direct: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The day (``?jour=AAAA-MM-JJ``, today on the school's clock by default): per service
-    and class the figures of the consumption report, the passes per 10 minutes; reloaded
-    every few seconds while a service of today is open. ``format=csv`` gives the same CSV
-    as ``GET /v1/schools/{code}/consumption``. Below: accounts waiting, the kitchen's
-    forecast (last week beside what was served, the coming two weeks)."""
+    and class the figures of the consumption report, the passes per 10 minutes. While a
+    service of today is open, ``?direct=1`` (« Suivre le service en direct ») reloads the
+    page every few seconds until the service closes: asked for, never imposed, since a
+    page reloading on its own disturbs whoever reads it or fills its date field (WCAG
+    2.2.1). ``format=csv`` gives the same CSV as ``GET /v1/schools/{code}/consumption``.
+    Below: accounts waiting, the kitchen's forecast (last week beside what was served,
+    the coming two weeks)."""
     moment = now(request)
     day_error = None
     with session.begin():
@@ -97,7 +101,8 @@ def intendance_home(
         "jour": jour if day_error else day.isoformat(),
         "previous_day": max(day - timedelta(days=1), _FIRST_DAY),
         "next_day": min(day + timedelta(days=1), _LAST_DAY),
-        "refresh_seconds": refresh if report.open_service is not None else None,
+        "live_asked": direct == "1" and day == today,
+        "refresh_seconds": refresh if direct == "1" and report.open_service else None,
         "updated_at": f"{moment.astimezone(ZoneInfo(timezone)):%H:%M:%S}",
         "waiting": waiting,
         "forecast": kitchen,

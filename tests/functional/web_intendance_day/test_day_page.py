@@ -175,29 +175,38 @@ def _set_lunch(day: DayPortal, window: tuple[str, str]) -> None:
         engine.dispose()
 
 
-def test_today_reloads_itself_only_while_a_service_is_open(day: DayPortal) -> None:
+def test_today_reloads_itself_when_asked_and_only_while_a_service_is_open(
+    day: DayPortal,
+) -> None:
     now = datetime.now(PARIS)
-    closed = ("20:00", "21:00") if now.hour < 12 else ("02:00", "03:00")
-    _set_lunch(day, closed)
-    page = day.page().text
-    assert 'http-equiv="refresh"' not in page and "Mise à jour automatique" not in page
-
     _set_lunch(day, ("00:00", "23:59"))  # open whenever the test runs (bar the last minute)
     page = day.page().text
+    assert "Service en cours : Déjeuner (00:00–23:59)" in page
+    assert 'href="/intendance?direct=1">Suivre le service en direct</a>' in page
+    assert 'http-equiv="refresh"' not in page  # never imposed on whoever opens the page
+
+    page = day.page("direct=1").text
     assert re.search(r'<meta http-equiv="refresh" content="15">', page)
     line = re.search(
         r"Mise à jour automatique toutes les 15 s — dernière mise à jour (\d\d:\d\d:\d\d)",
         page,
     )
     assert line, page
-    assert "Service en cours : Déjeuner (00:00–23:59)" in page
+    assert '<a href="/intendance">Arrêter la mise à jour automatique</a>' in page
     shown = datetime.strptime(line.group(1), "%H:%M:%S").time()
     assert abs(
         datetime.combine(now.date(), shown) - datetime.combine(now.date(), now.time())
     ) < timedelta(minutes=5)  # the school's clock, not UTC's
 
     yesterday = (now.date() - timedelta(days=1)).isoformat()
-    assert 'http-equiv="refresh"' not in day.page(f"jour={yesterday}").text
+    past = day.page(f"jour={yesterday}&direct=1").text
+    assert 'http-equiv="refresh"' not in past and "Suivre le service" not in past
+
+    closed = ("20:00", "21:00") if now.hour < 12 else ("02:00", "03:00")
+    _set_lunch(day, closed)
+    page = day.page("direct=1").text  # the service is over: the reloading stops
+    assert 'http-equiv="refresh"' not in page and "Mise à jour automatique toutes" not in page
+    assert "Aucun service en cours : la mise à jour automatique est arrêtée." in page
 
 
 def test_a_meal_pushed_today_appears_on_todays_page(day: DayPortal) -> None:
