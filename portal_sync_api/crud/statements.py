@@ -27,8 +27,9 @@ from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.ledger import public_references
 from portal_sync_api.models import Child, Family, LedgerEntry, Meal, Reservation, School
 
-#: A month as the paths and the CSV name it: ``2026-12``.
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+#: A month as the paths and the CSV name it: ``2026-12`` (years 1000 to 2999, ASCII
+#: digits only: anything else is no month, never a date the calendar cannot hold).
+PERIOD = re.compile(r"([12][0-9]{3})-(0[1-9]|1[0-2])")
 
 #: The sections of a statement, in the order printed: key, French title, ledger kinds.
 #: A kind listed nowhere (one a later feature adds) lands in « Autres opérations ».
@@ -100,10 +101,12 @@ class Statement:
 
     @property
     def first_day(self) -> date:
+        """The month's first day."""
         return date(self.year, self.month, 1)
 
     @property
     def last_day(self) -> date:
+        """The month's last day."""
         year, month = next_month(self.year, self.month)
         return date.fromordinal(date(year, month, 1).toordinal() - 1)
 
@@ -114,7 +117,7 @@ class Statement:
 
 def parse_period(text: str) -> tuple[int, int]:
     """``"2026-12"`` → ``(2026, 12)``; anything else raises ``ValueError``."""
-    found = PERIOD.match(text)
+    found = PERIOD.fullmatch(text)
     if found is None:
         raise ValueError(f"mois attendu au format AAAA-MM : {text!r}")
     return int(found.group(1)), int(found.group(2))
@@ -247,6 +250,7 @@ def ledger_rows(session: Session, *, family_ids: Collection[str]) -> dict[str, l
     return result
 
 
+#: What a ledger line says of its meal: the child's name, the day, the service.
 Detail = tuple[str, date, str]
 
 

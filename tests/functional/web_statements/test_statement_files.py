@@ -145,7 +145,7 @@ def test_a_parent_gets_only_their_own_familys_statement(
         assert NOT_FOUND in html.unescape(page.text)
 
 
-@pytest.mark.parametrize("period", ["2026-13", "2026-1", "octobre", "0000-00"])
+@pytest.mark.parametrize("period", ["2026-13", "2026-1", "octobre", "0000-01", "2026-10%0A"])
 def test_a_malformed_month_is_the_404_page(
     statements_portal: StatementsPortal, period: str
 ) -> None:

@@ -202,7 +202,10 @@ def test_a_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -
     assert ";-4,15\r\n" in content  # amounts stay numbers
 
 
-@pytest.mark.parametrize("wrong", ["2026-13", "2026-1", "26-12", "2026-12-01", " 2026-12"])
+@pytest.mark.parametrize(
+    "wrong",
+    ["2026-13", "2026-1", "26-12", "2026-12-01", " 2026-12", "2026-12\n", "0000-01", "٢٠٢٦-12"],
+)
 def test_a_month_is_written_yyyy_mm(wrong: str) -> None:
     assert parse_period("2026-12") == (2026, 12)
     with pytest.raises(ValueError):
