@@ -109,10 +109,15 @@ def encoding_problem(data: bytes) -> str | None:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        try:
+            data.decode("cp1252")
+            guess = ", il semble enregistré en Windows-1252 (« ANSI »)"
+        except UnicodeDecodeError:
+            guess = ""
         return (
             f"Le fichier n'est pas encodé en UTF-8 (premier caractère illisible à la ligne "
-            f"{line}) : rien n'a été importé. Dans Excel ou LibreOffice, enregistrez-le au "
-            f"format « CSV UTF-8 », puis envoyez-le à nouveau."
+            f"{line}{guess}) : rien n'a été importé. Dans Excel ou LibreOffice, enregistrez-le "
+            f"au format « CSV UTF-8 », puis envoyez-le à nouveau."
         )
     return None
 

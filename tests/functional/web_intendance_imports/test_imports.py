@@ -212,7 +212,10 @@ def test_a_file_not_in_utf8_is_refused_with_a_clear_message(site: Site) -> None:
 
     assert answer.status_code == 422
     text = page_text(answer.text)
-    assert "n'est pas encodé en UTF-8 (premier caractère illisible à la ligne 2)" in text
+    assert (
+        "n'est pas encodé en UTF-8 (premier caractère illisible à la ligne 2, il semble "
+        "enregistré en Windows-1252 (« ANSI »))"
+    ) in text
     assert "« CSV UTF-8 »" in text
     assert site.state() == before
 
