@@ -34,7 +34,15 @@ from station.sync.runner import sync_once
 from station.ui.app import build_app
 from station.ui.messages import ScanReceived
 from station.ui.widgets.block_font import big_text
-from station.ui.widgets.serving.child_photo import PICTURES, TALL_COLS, TALL_ROWS, ChildPhoto
+from station.ui.widgets.serving.child_photo import (
+    PHOTO_COLS,
+    PHOTO_ROWS,
+    PICTURES,
+    TALL_COLS,
+    TALL_ROWS,
+    ChildPhoto,
+)
+from station.ui.widgets.serving.verdict_panel import VerdictPanel
 from tests.functional.sync.proxy import Fault, FaultyProxy
 from tests.support.family_pages import Browser
 from tests.support.sync import NOON, Station
@@ -215,6 +223,17 @@ async def test_the_verdict_panel_shows_the_photo_after_a_scan_of_that_child(
         await pilot.pause()
         assert photo.shown_photo is None
         assert str(photo.render()) == "\n".join(big_text("TM"))
+        # A refusal shows the photo too, in the smaller frame of a 24-row terminal.
+        await pilot.resize_terminal(80, 24)
+        app.post_message(
+            ScanReceived(ScanEvent(school.cards[herve], Source.SERIAL, NOON, "douchette"))
+        )
+        await pilot.pause()
+        assert app.serving.query_one(VerdictPanel).state == "-refused"
+        assert photo.shown_photo == path and photo.cells() == (PHOTO_COLS, PHOTO_ROWS)
+        drawn = "".join(strip.text for strip in photo.render_lines(photo.region.reset_offset))
+        assert "▀" in drawn and "HD" not in drawn
+        app.save_screenshot("serving_with_photo_80x24.svg", path=str(SHOTS))
 
 
 def test_a_removed_photo_is_gone_from_the_station_after_the_next_sync(
