@@ -15,6 +15,7 @@ from cantine_harness.portal import meal
 from portal_sync_api.cli import main
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.web_sessions import iso
+from portal_sync_api.imports import load_roster
 from portal_sync_api.models import School, Station, StationState, User, UserSchool
 from tests.support.import_pages import (
     INTENDANCE_1849,
@@ -242,3 +243,20 @@ def test_a_collectivite_token_sees_its_two_schools_on_the_api_and_not_a_third(
         answer = api.get(path, headers=bearer)
         assert answer.status_code == 404, (path, answer.text)
     assert api.get("/v1/sync/changes", headers=bearer).status_code == 404
+
+
+def test_an_id_present_in_two_of_its_schools_is_not_guessed(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = _create(site, capsys, "--schools", "1849,0683")
+    # 0683 also has a pupil C1849-42 (ids belong to each school).
+    with session_scope(site.engine) as session:
+        data = roster(["C1849-42;HOMONYME;Jean;6B;0683;;F06831"])
+        assert load_roster(session, data, "0683") > 0
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = site.web.client
+
+    assert api.get("/v1/children/C1849-42/meals", headers=bearer).status_code == 404
+    assert api.get("/v1/children/C1849-43/meals", headers=bearer).status_code == 200
+    own = {"Authorization": f"Bearer {site.schools['1849'].intendance_token}"}
+    assert api.get("/v1/children/C1849-42/meals", headers=own).status_code == 200
