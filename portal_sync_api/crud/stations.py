@@ -29,6 +29,8 @@ DEFAULT_INTERVAL_SECONDS = 10
 MAX_PENDING = 10_000_000
 MAX_INTERVAL_SECONDS = 86_400
 MAX_VERSION_LENGTH = 40
+#: Largest clock offset stored (about 68 years, a 32-bit integer).
+MAX_OFFSET_SECONDS = 2**31 - 1
 
 
 class BadHeader(ValueError):
@@ -104,7 +106,9 @@ def record_contact(
     if telemetry.version is not None:
         state.app_version = telemetry.version
     if telemetry.clock is not None:
-        state.clock_offset_seconds = round((telemetry.clock - now).total_seconds())
+        # A clock reset to 0001-01-01 is billions of seconds off: kept within the column.
+        offset = round((telemetry.clock - now).total_seconds())
+        state.clock_offset_seconds = max(-MAX_OFFSET_SECONDS, min(MAX_OFFSET_SECONDS, offset))
     if telemetry.pending is not None:
         state.pending = telemetry.pending
     if telemetry.interval is not None:

@@ -67,6 +67,15 @@ def test_pending_meals_reported_by_the_station_are_shown(page: StationsPage) -> 
     assert "En attente sur le poste: 7 repas |" in row and "Version: 0.0.9 |" in row
 
 
+def test_a_station_clock_reset_to_year_one_is_shown_far_behind(page: StationsPage) -> None:
+    with page.portal.client(page.school.station_token) as client:
+        answer = client.get(
+            "/v1/sync/changes", headers={"X-Station-Clock": "0001-01-01T00:00:00+00:00"}
+        )
+    assert answer.status_code == 200
+    assert re.search(r"Horloge: décalée : en retard de \d+ j \|", page.row("ligne-1"))
+
+
 def test_a_malformed_station_header_is_a_422_naming_it(page: StationsPage) -> None:
     with httpx.Client(base_url=page.portal.url) as client:
         answer = client.get(
