@@ -170,6 +170,9 @@ def test_the_switcher_chooses_the_school_every_intendance_page_shows(
     assert switched.status_code == 303
     assert switched.headers["location"] == "/intendance/imports"
     assert _school_name(client.get("/intendance/imports").text) == "Collège 0683"
+    # The other intendance pages follow: a family of 0683 is found, one of 1849 is not.
+    assert client.get("/intendance/familles/F06831").status_code == 200
+    assert client.get("/intendance/familles/F18491").status_code == 404
     # An import now goes to 0683, and refuses a line of 1849.
     mixed = roster(["N0001;NOUVEAU;Anna;6B;0683;;F06831", "N0002;AUTRE;Basile;6B;1849;;F18491"])
     refused = upload(site.web, client, "roster", "eleves.csv", mixed)
@@ -209,6 +212,8 @@ def test_an_intendance_of_one_school_gets_404_on_another_schools_pages_and_api(
     client.cookies.set("cantine_etablissement", "0683")
     assert _school_name(client.get("/intendance").text) == "Collège 1849"
     assert "Collectivité" not in client.get("/intendance").text
+    assert client.get("/intendance/familles/F18491").status_code == 200
+    assert client.get("/intendance/familles/F06831").status_code == 404
 
     api = site.web.client
     own = {"Authorization": f"Bearer {site.schools['1849'].intendance_token}"}
