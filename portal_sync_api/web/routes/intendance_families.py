@@ -13,14 +13,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from portal_sync_api.crud.family_admin import (
-    VOID_REASONS,
-    MealCorrectionRefused,
-    cancel_meal,
-    family_list,
-    family_page,
-    negatives_csv,
-)
+from portal_sync_api.crud.family_admin import family_list, family_page, negatives_csv
+from portal_sync_api.crud.meal_corrections import VOID_REASONS, MealCorrectionRefused, cancel_meal
 from portal_sync_api.crud.web_sessions import Person
 from portal_sync_api.models import School
 from portal_sync_api.web.deps import CsrfChecked, CurrentIntendance, SessionDep, now
