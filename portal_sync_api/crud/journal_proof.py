@@ -123,8 +123,8 @@ def check(
     """Check the links of one pushed batch, in order, inside the push's transaction (the
     school's counter lock is held, so two pushes of a station never interleave here).
 
-    ``kinds[i]`` is the kind of item ``i`` (``meal``, ``void`` or ``""`` for an item that
-    was not read), ``links[i]`` its link or ``None``.
+    ``kinds[i]`` is the kind of item ``i`` when this push applied it (``meal``, ``void``;
+    ``""`` for an item rejected or already applied), ``links[i]`` its link or ``None``.
     """
     state = state_of(session, station)
     state.last_push_at = now.isoformat(timespec="seconds")

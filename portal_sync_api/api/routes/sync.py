@@ -157,8 +157,13 @@ def push_meals(
             with session.begin():
                 now = datetime.now(UTC)
                 results = ingest(session, station=station, items=batch.items, now=now)
+                # Meals without a link are counted once, when first applied (not on a retry).
+                applied = [
+                    kind if result.status == "applied" else ""
+                    for kind, result in zip(batch.kinds, results, strict=True)
+                ]
                 journal_proof.check(
-                    session, station=station, kinds=batch.kinds, links=batch.links, now=now
+                    session, station=station, kinds=applied, links=batch.links, now=now
                 )
                 stations.record_contact(session, station=station, telemetry=telemetry, now=now)
             body = MealBatchResult(results=results).model_dump_json()
