@@ -13,7 +13,12 @@ from sqlalchemy import Engine
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.notices import run_pass
 from portal_sync_api.crud.schools import require_school
-from portal_sync_api.crud.tariffs_qf import parse_brackets, set_brackets, set_family_qf
+from portal_sync_api.crud.tariffs_qf import (
+    parse_brackets,
+    school_brackets,
+    set_brackets,
+    set_family_qf,
+)
 from portal_sync_api.errors import DataError
 
 # argparse's sub-parsers action has no public type.
@@ -74,20 +79,23 @@ def run(args: argparse.Namespace, engine: Engine) -> bool:
     """Run the command of ``args`` if it is one of these; False otherwise."""
     if args.command == "school" and args.action == "set-brackets":
         # « aucune » removes the service's brackets (its children go back to the roster's
-        # tariff once no service has any).
+        # tariff until every service has brackets again).
         parsed = [] if args.brackets.strip().lower() == "aucune" else parse_brackets(args.brackets)
         with session_scope(engine) as session:
+            school = require_school(session, code=args.code)
             changed = set_brackets(
-                session,
-                school=require_school(session, code=args.code),
-                service=args.service,
-                brackets=parsed,
-                actor="cli",
+                session, school=school, service=args.service, brackets=parsed, actor="cli"
             )
+            missing = school_brackets(session, school_id=school.id).missing
         _say(
             f"tranches du service {args.service} ({args.code}) enregistrées : "
             f"{changed} élève(s) changent de tarif",
         )
+        if missing and parsed:
+            _say(
+                "les tarifs selon le quotient familial s'appliqueront quand chaque service "
+                f"aura ses tranches ; il manque : {', '.join(missing)}",
+            )
         return True
     if args.command == "family" and args.action == "set-qf":
         with session_scope(engine) as session:

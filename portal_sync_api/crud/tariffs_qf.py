@@ -39,6 +39,7 @@ from portal_sync_api.models import (
     Family,
     FamilyQuotient,
     School,
+    Service,
     Tariff,
     TariffBracket,
 )
@@ -119,13 +120,23 @@ def band_name(min_qf: int) -> str:
 
 @dataclass(frozen=True)
 class SchoolBrackets:
-    """Every bracket of a school, by service."""
+    """Every bracket of a school, by service, and the school's services."""
 
     by_service: dict[str, list[Bracket]]
+    #: The school's services; ``None``: those that have brackets (pure use, tests).
+    services: frozenset[str] | None = None
+
+    @property
+    def missing(self) -> list[str]:
+        """The school's services without brackets."""
+        return sorted((self.services or frozenset()) - set(self.by_service))
 
     @property
     def active(self) -> bool:
-        return bool(self.by_service)
+        """The school prices by QF: every one of its services has brackets. Until then
+        children keep the roster's tariff (a band with no price for a service would make
+        the stations refuse its meals ``no_tariff``)."""
+        return bool(self.by_service) and not self.missing
 
     def bounds(self) -> list[int]:
         """The bands' lower bounds, over every service."""
@@ -158,7 +169,8 @@ def school_brackets(session: Session, *, school_id: int) -> SchoolBrackets:
     result: dict[str, list[Bracket]] = {}
     for row in rows:
         result.setdefault(row.service, []).append(Bracket(row.min_qf, row.max_qf, row.price_cents))
-    return SchoolBrackets(result)
+    services = session.execute(select(Service.code).where(Service.school_id == school_id))
+    return SchoolBrackets(result, frozenset(services.scalars()))
 
 
 def quotient_on(quotients: Sequence[Quotient], day: date) -> Quotient | None:
@@ -205,7 +217,7 @@ class Pricer:
 
     def price(self, service: str, day: date) -> int | None:
         """The price of a meal of ``service`` on ``day`` (``None``: no tariff)."""
-        if self.brackets.by_service.get(service):
+        if self.brackets.active and self.brackets.by_service.get(service):
             found = self.quotient(day)
             return self.brackets.price(service, found.qf if found else None)
         return self.flat.get(service)
@@ -242,9 +254,15 @@ def set_brackets(
 ) -> int:
     """Replace the brackets of ``school``'s ``service``; the bands' prices and the
     children's categories reach the stations in the same transaction. Returns the number
-    of children whose category changed."""
+    of children whose category changed. :class:`DataError` naming ``service`` for a
+    service the school does not have."""
     lock_schools(session, school_ids=[school.id])
     before = school_brackets(session, school_id=school.id)
+    if brackets and service not in (before.services or ()):
+        known = ", ".join(sorted(before.services or ())) or "aucun"
+        raise DataError(
+            "service", f"service inconnu dans l'école {school.code}: {service} (services : {known})"
+        )
     session.execute(
         delete(TariffBracket).where(
             TariffBracket.school_id == school.id, TariffBracket.service == service

@@ -353,3 +353,53 @@ def test_a_child_imported_at_a_school_pricing_by_income_gets_its_band_at_once(
     assert '"tariff":"qf0"' in (after["C1849-47"] or "")
     assert before[seed.children[0]] == after[seed.children[0]]
     assert again == 0
+
+
+def test_brackets_apply_only_once_every_service_of_the_school_has_them(
+    portal_db: str, engine: Engine
+) -> None:
+    """A band without a price for a service would make the stations refuse its meals:
+    until the dinner has brackets too, the children keep the roster's tariff."""
+    seed = seed_school(portal_db, tokens=False)
+    herve = seed.children[0]
+    with session_scope(engine) as session:
+        set_school(session, code="1849", services={"diner": ("18:45", "20:00")})
+        school = require_school(session, code="1849")
+        set_brackets(
+            session,
+            school=school,
+            service="dejeuner",
+            brackets=parse_brackets(CANTINE_A_1_EURO),
+            actor="test",
+        )
+        child = children_by_ref(session, school_id=school.id, refs=[herve])[herve]
+        assert child.qf_tariff is None
+        assert price_of(session, child=child, service="dejeuner", day=date(2026, 12, 7)) == 415
+        with pytest.raises(DataError) as refused:
+            set_brackets(
+                session,
+                school=school,
+                service="dinner",
+                brackets=parse_brackets("0-799:200,800-:500"),
+                actor="test",
+            )
+        assert refused.value.field == "service"
+        set_brackets(
+            session,
+            school=school,
+            service="diner",
+            brackets=parse_brackets("0-799:200,800-:500"),
+            actor="test",
+        )
+        session.refresh(child)
+        assert child.qf_tariff == "qf1000"  # no QF recorded: the highest band
+        tariffs = {
+            (t.tariff, t.service): t.price_cents
+            for t in session.execute(select(Tariff).where(Tariff.school_id == school.id)).scalars()
+        }
+    # Bands cut at every bound of both services; each has a price for both.
+    assert {t for t, _s in tariffs if t.startswith("qf")} == {"qf0", "qf700", "qf800", "qf1000"}
+    assert tariffs[("qf700", "dejeuner")] == 250
+    assert tariffs[("qf700", "diner")] == 200
+    assert tariffs[("qf800", "dejeuner")] == 250
+    assert tariffs[("qf800", "diner")] == 500
