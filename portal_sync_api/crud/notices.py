@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
+from portal_sync_api.errors import DataError
 from portal_sync_api.mail.outbox import queue_mail
 from portal_sync_api.models import (
     Child,
@@ -121,7 +122,13 @@ def _mail(
     }
     count = 0
     for address in recipients(session, family_id=family_id):
-        queue_mail(session, to=address, subject=subject, template=template, context=context)
+        try:
+            queue_mail(session, to=address, subject=subject, template=template, context=context)
+        except DataError:
+            # An address the outbox refuses must never refuse the meals or the payment
+            # that moved the balance (it is checked before anything is added).
+            log.warning("notice %s: a parent address of family key %s refused", template, family_id)
+            continue
         count += 1
     log.info("notice %s queued for family key %s (%d recipient(s))", template, family_id, count)
     return count
