@@ -142,5 +142,5 @@ def void_meal(
         errors["reason"], errors["detail"] = reason, detail
         return _family_page(request, session, person, family_ref, errors=errors, status=422)
     message = "Repas annulé" + (f" : {euros(refund)} remboursés." if refund else ".")
-    target = family_url(family_ref) + "#repas"
-    return flash(request, RedirectResponse(target, status_code=303), message)
+    # Back to the top of the page, where the message is shown.
+    return flash(request, RedirectResponse(family_url(family_ref), status_code=303), message)

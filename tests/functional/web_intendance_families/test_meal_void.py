@@ -57,7 +57,7 @@ def test_cancelling_a_meal_refunds_the_family_tells_the_stations_and_is_audited(
         CANCEL, {"reason": "mauvais_eleve", "detail": "carte prêtée"}, page=PAGE
     )
     assert answer.status_code == 303
-    assert answer.headers["location"] == PAGE + "#repas"
+    assert answer.headers["location"] == PAGE
     page = pages.intendance.client.get(PAGE)
     assert "Repas annulé : 4,15\u00a0€ remboursés." in page.text
     assert "<strong>annulé</strong>, remboursé" in page.text
