@@ -12,13 +12,9 @@ from sqlalchemy import Engine
 
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.notices import run_pass
+from portal_sync_api.crud.qf_bands import set_brackets, set_family_qf
 from portal_sync_api.crud.schools import require_school
-from portal_sync_api.crud.tariffs_qf import (
-    parse_brackets,
-    school_brackets,
-    set_brackets,
-    set_family_qf,
-)
+from portal_sync_api.crud.tariffs_qf import parse_brackets, school_brackets
 from portal_sync_api.errors import DataError
 
 # argparse's sub-parsers action has no public type.

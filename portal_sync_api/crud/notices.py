@@ -247,7 +247,8 @@ def run_pass(session: Session, *, now: datetime | None = None) -> PassReport:
     """Send the relances due ``now`` and move the QF tariff categories that start or
     expire on the school's today, school by school under its counter lock (several
     ``serve`` workers may run it at once: the second finds the work done)."""
-    from portal_sync_api.crud.tariffs_qf import refresh_categories, school_today
+    from portal_sync_api.crud.qf_bands import refresh_categories
+    from portal_sync_api.crud.tariffs_qf import school_today
 
     at = now or datetime.now(UTC)
     report = PassReport()

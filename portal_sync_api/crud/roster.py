@@ -170,7 +170,8 @@ def import_roster(session: Session, *, school: School, rows: Sequence[RosterRow]
     session.flush()
     # At a school pricing by income, a new child (or one changing family) gets its
     # family's QF bracket now, not at the next notice pass (imported here: it imports us).
-    from portal_sync_api.crud.tariffs_qf import refresh_categories, school_today
+    from portal_sync_api.crud.qf_bands import refresh_categories
+    from portal_sync_api.crud.tariffs_qf import school_today
 
     refresh_categories(
         session, school=school, today=school_today(school), buffer=buffer, locked=True

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from portal_sync_api.core.calendar import MONTHS
-from portal_sync_api.crud.tariffs_qf import FamilyTariff, family_tariff, set_family_qf
+from portal_sync_api.crud.qf_bands import set_family_qf
+from portal_sync_api.crud.tariffs_qf import FamilyTariff, family_tariff
 from portal_sync_api.crud.web_sessions import Person
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Family, School

@@ -17,14 +17,10 @@ from sqlalchemy import delete, select
 
 from portal_sync_api.crud.changes import ChangeBuffer
 from portal_sync_api.crud.notices import low_balance_notice_on, set_low_balance_notice
+from portal_sync_api.crud.qf_bands import refresh_categories, set_brackets
 from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.crud.schools import require_school
-from portal_sync_api.crud.tariffs_qf import (
-    parse_brackets,
-    refresh_categories,
-    school_today,
-    set_brackets,
-)
+from portal_sync_api.crud.tariffs_qf import parse_brackets, school_today
 from portal_sync_api.models import FamilyQuotient
 from tests.functional.browser.pages import log_in_as
 from tests.support.browser import Viewport, assert_accessible

@@ -1,5 +1,5 @@
-"""Income-based tariffs (crud/tariffs_qf.py): the bracket of a quotient familial, the
-fallback past its validity, and the date a change takes effect from."""
+"""Income-based tariffs (crud/tariffs_qf.py, crud/qf_bands.py): the bracket of a quotient
+familial, the fallback past its validity, and the date a change takes effect from."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.accounts import Principal
 from portal_sync_api.crud.bookings import book, cancel
 from portal_sync_api.crud.changes import current_states
+from portal_sync_api.crud.qf_bands import set_brackets, set_family_qf
 from portal_sync_api.crud.refs import children_by_ref
 from portal_sync_api.crud.roster import RosterRow, import_roster
 from portal_sync_api.crud.schools import require_school, set_school
@@ -26,8 +27,6 @@ from portal_sync_api.crud.tariffs_qf import (
     parse_brackets,
     price_of,
     quotient_on,
-    set_brackets,
-    set_family_qf,
 )
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import Reservation, Tariff
