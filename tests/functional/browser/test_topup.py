@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 
 from station.sync.runner import sync_once
 from tests.functional.browser.pages import log_in_as
-from tests.functional.payments.conftest import PARENT, Payments, payments_running
 from tests.support.browser import Viewport, assert_accessible, screenshot
+from tests.support.payments_portal import PARENT, Payments, payments_running
 from tests.support.sync import make_station
 
 pytestmark = pytest.mark.timeout(240)
@@ -44,7 +44,7 @@ def shown_balance(page: Page) -> str:
 def test_a_parent_tops_up_through_the_bank_and_the_station_sees_it(
     pay: Payments, new_page: Callable[[Viewport], Page], viewport: Viewport, tmp_path: Path
 ) -> None:
-    from tests.functional.payments.conftest import PASSWORD
+    from tests.support.payments_portal import PASSWORD
 
     station = make_station(tmp_path, pay.portal.url, pay.school.station_token)
     assert sync_once(station.config).ok
@@ -87,7 +87,7 @@ def test_a_parent_tops_up_through_the_bank_and_the_station_sees_it(
 def test_a_refused_amount_is_said_next_to_the_field(
     pay: Payments, new_page: Callable[[Viewport], Page]
 ) -> None:
-    from tests.functional.payments.conftest import PASSWORD
+    from tests.support.payments_portal import PASSWORD
 
     page = new_page("phone")
     log_in_as(page, PARENT, PASSWORD, lands_on="/famille")

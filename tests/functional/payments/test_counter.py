@@ -10,7 +10,7 @@ import pytest
 from portal_sync_api.core.db import session_scope
 from portal_sync_api.errors import PortalError
 from portal_sync_api.imports import load_credits
-from tests.functional.payments.conftest import NEIGHBOUR, Payments, csrf, log_in
+from tests.support.payments_portal import NEIGHBOUR, Payments, csrf, log_in
 
 
 def pdf_text(data: bytes) -> str:

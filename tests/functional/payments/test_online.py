@@ -17,7 +17,7 @@ from portal_sync_api.crud.payments import expire_due
 from portal_sync_api.payments.expiry import PaymentExpiryThread
 from portal_sync_api.payments.sandbox import SandboxProvider
 from portal_sync_api.payments.signing import SIGNATURE_HEADER, sign
-from tests.functional.payments.conftest import Payments, csrf
+from tests.support.payments_portal import Payments, csrf
 
 
 def test_a_notification_sent_twice_credits_the_wallet_once(
@@ -136,7 +136,7 @@ def test_a_bank_down_at_redirect_shows_a_message_and_leaves_nothing_pending(
     before = int(pay.scalar("SELECT count(*) FROM payments WHERE state = 'pending'"))
     log = tmp_path / "portal.log"
     with running_portal(pay.portal.database_url, env=env, migrate_first=False, log=log) as down:
-        from tests.functional.payments.conftest import PARENT, log_in
+        from tests.support.payments_portal import PARENT, log_in
 
         with log_in(down.url, PARENT) as parent:
             token = csrf(parent, "/famille/comptes")
@@ -221,7 +221,7 @@ def test_a_french_decimal_comma_is_understood(pay: Payments) -> None:
 
 def test_another_family_never_sees_a_payment(pay: Payments) -> None:
     started = pay.start(1500)
-    from tests.functional.payments.conftest import NEIGHBOUR, log_in
+    from tests.support.payments_portal import NEIGHBOUR, log_in
 
     with log_in(pay.portal.url, NEIGHBOUR) as neighbour:
         page = neighbour.get(f"/famille/paiements/{started['payment_id']}/retour")

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 from cantine_harness.portal import meal, seed_school, void
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.schools import set_school
-from tests.functional.web_intendance_day.conftest import (
+from tests.functional.web_intendance_day.page_tables import table_starting
+from tests.support.day_portal import (
     PASSWORD,
     DayPortal,
     intendance_login,
     log_in,
 )
-from tests.functional.web_intendance_day.page_tables import table_starting
 
 PARIS = ZoneInfo("Europe/Paris")
 HERVE, LEA, TOM, ZOE, NOAH = (f"C1849-{n}" for n in (42, 43, 44, 45, 46))
