@@ -292,6 +292,12 @@ def announced_photos(conn: sqlite3.Connection) -> dict[str, str]:
     return {row["child_id"]: row["sha256"] for row in rows}
 
 
+def photo_files(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """``child id → children.photo`` of every child with an announced photo."""
+    rows = conn.execute("SELECT c.id, c.photo FROM children c JOIN photos p ON p.child_id = c.id")
+    return {row["id"]: row["photo"] for row in rows}
+
+
 def set_photo_files(conn: sqlite3.Connection, files: Mapping[str, str | None]) -> int:
     """Point each child of ``files`` at its local photo file (``None``: none); returns how
     many rows changed."""

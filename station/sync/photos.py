@@ -98,6 +98,7 @@ def _sync_photos(
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     with store.read() as conn:
         announced = cache.announced_photos(conn)
+        pointed = cache.photo_files(conn)
     wanted = set(announced.values())
     removed = _remove_unwanted(directory, wanted)
     used, evicted = _evict(directory, cap_bytes)
@@ -127,9 +128,12 @@ def _sync_photos(
     files = {
         child: (str(present[sha]) if sha in present else None) for child, sha in announced.items()
     }
+    # Written only when something changed: no write lock every sync for nothing.
+    changed = {child: path for child, path in files.items() if pointed.get(child) != path}
     try:
-        with store.write() as conn:
-            cache.set_photo_files(conn, files)
+        if changed:
+            with store.write() as conn:
+                cache.set_photo_files(conn, changed)
     except StationError as e:  # a busy database: the next sync points them
         log.info("photo files not recorded yet: %s", e.message)
     paths = tuple(sorted(present.values()))

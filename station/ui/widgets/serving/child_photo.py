@@ -110,8 +110,10 @@ PICTURES = PictureCache()
 
 
 def warm(paths: Sequence[Path]) -> None:
-    """Decode ``paths`` for the serving screen ahead of the scans that show them."""
-    for path in paths:
+    """Decode ``paths`` for the serving screen ahead of the scans that show them (as many
+    as the cache holds for both frame sizes; past that, a scan decodes its photo, a
+    millisecond or two, rather than the sync decoding the school over and over)."""
+    for path in paths[: PICTURES.size // 2]:
         for cols, rows in ((PHOTO_COLS, PHOTO_ROWS), (TALL_COLS, TALL_ROWS)):
             PICTURES.get(path, cols, rows)
 
