@@ -12,7 +12,7 @@ from portal_sync_api.core.db import session_scope
 from portal_sync_api.crud.notices import set_low_balance_notice
 from portal_sync_api.crud.refs import family_by_ref
 from portal_sync_api.models import FamilyNoticeState
-from tests.functional.notices.conftest import NoticePortal, past_school_days
+from tests.support.notices_portal import NoticePortal, past_school_days
 from tests.support.sync import credit
 
 

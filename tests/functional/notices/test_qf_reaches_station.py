@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from station.sync.runner import sync_once
-from tests.functional.notices.conftest import NoticePortal, past_school_days
+from tests.support.notices_portal import NoticePortal, past_school_days
 from tests.support.station import PARIS
 from tests.support.sync import Station, make_station, portal_meals
 
