@@ -12,11 +12,8 @@ audit row (the file's name, type and counts; no child's data).
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,66 +22,38 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from portal_sync_api.core.security import hash_token
 from portal_sync_api.crud.web_sessions import Person, iso
-from portal_sync_api.imports import (
-    KINDS,
-    SAMPLE_COLUMNS,
-    ImportFailed,
-    ImportSummary,
-    run_import,
-    sample_rows,
-)
+from portal_sync_api.import_preview import SAMPLE_COLUMNS, ImportSummary, run_import, sample_rows
+from portal_sync_api.imports import ImportFailed
 from portal_sync_api.models import AuditEntry, ImportUpload, School
-from portal_sync_api.web.csrf import CSRF_FIELD, expected_token
+from portal_sync_api.web.csrf import expected_token
 from portal_sync_api.web.deps import CsrfChecked, CurrentIntendance, SessionDep, now
 from portal_sync_api.web.errors import WebError
+from portal_sync_api.web.import_files import (
+    COLUMN_LABELS,
+    EMPTY,
+    KIND_LABELS,
+    MAX_FILE_BYTES,
+    NO_FILE,
+    NO_KIND,
+    TOO_BIG,
+    Upload,
+    encoding_problem,
+    french_problem,
+    read_body,
+    read_form,
+)
 from portal_sync_api.web.render import flash, render
 from portal_sync_api.web.session import SESSION_COOKIE
 
 router = APIRouter()
 
 PATH = "/intendance/imports"
-#: The largest file accepted (5 Mo: a school year of reservations of a big collège).
-MAX_FILE_BYTES = 5 * 1024 * 1024
-#: The form around the file (CSRF token, type, multipart boundaries) on top of it.
-MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
-#: A body announced larger than this is not read at all (the connection is closed); up
-#: to it, a too large body is read and thrown away, so the browser gets the French page.
-DRAIN_BYTES = 64 * 1024 * 1024
 #: How long an uploaded file waits for « Valider ».
 UPLOAD_LIFETIME = timedelta(minutes=30)
 
-KIND_LABELS = {
-    "roster": "Liste des élèves",
-    "tariffs": "Tarifs",
-    "reservations": "Réservations",
-    "credits": "Crédits (paiements reçus)",
-}
-COLUMN_LABELS = {
-    "child_id": "Identifiant élève",
-    "last_name": "Nom",
-    "first_name": "Prénom",
-    "class": "Classe",
-    "card_number": "Carte",
-    "family_id": "Famille",
-    "tariff": "Tarif",
-    "service": "Service",
-    "price_cents": "Prix (centimes)",
-    "date": "Date",
-    "prepaid": "Prépayé",
-    "cancelled": "Annulé",
-    "amount_cents": "Montant (centimes)",
-    "reference": "Référence",
-}
-
-TOO_BIG = "Le fichier dépasse 5 Mo : rien n'a été importé. Découpez-le en plusieurs fichiers."
-NO_FILE = "Choisissez un fichier CSV à envoyer."
-NO_KIND = "Choisissez le type de fichier."
-EMPTY = "Le fichier est vide : rien n'a été importé."
 EXPIRED = (
     "Cet aperçu n'est plus disponible (il expire au bout de 30 minutes) : "
     "envoyez le fichier à nouveau."
@@ -97,41 +66,6 @@ CHANGED = (
     "Les données ont changé depuis l'aperçu : rien n'a été importé. "
     "Vérifiez le nouvel aperçu ci-dessous, puis validez à nouveau."
 )
-CSRF_REFUSED = (
-    "Le formulaire a expiré ou ne vient pas de ce site : rien n'a été importé. "
-    "Rechargez la page et recommencez."
-)
-
-
-def encoding_problem(data: bytes) -> str | None:
-    """A French sentence when ``data`` is not UTF-8 text (what the import reads)."""
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        try:
-            data.decode("cp1252")
-            guess = ", il semble enregistré en Windows-1252 (« ANSI »)"
-        except UnicodeDecodeError:
-            guess = ""
-        return (
-            f"Le fichier n'est pas encodé en UTF-8 (premier caractère illisible à la ligne "
-            f"{line}{guess}) : rien n'a été importé. Dans Excel ou LibreOffice, enregistrez-le "
-            f"au format « CSV UTF-8 », puis envoyez-le à nouveau."
-        )
-    return None
-
-
-def french_problem(problem: str) -> tuple[int | None, str, str]:
-    """``line N: field: problem`` as (N, field, problem) for the page."""
-    head, _, rest = problem.partition(": ")
-    field, _, what = rest.partition(": ")
-    number = head.removeprefix("line ")
-    if not number.isdigit() or not what:
-        return None, "", problem
-    return int(number), field, what
-
-
 # -- pages -----------------------------------------------------------------------------------
 
 
@@ -192,82 +126,22 @@ def imports_page(request: Request, session: SessionDep, person: CurrentIntendanc
     return _form_page(request, session, person)
 
 
-async def _read_body(request: Request) -> bytes | None:
-    """The request body, or ``None`` when it is larger than ``MAX_BODY_BYTES`` (counted
-    while reading, whatever the Content-Length says)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > DRAIN_BYTES:
-        return None
-    too_big = declared.isdigit() and int(declared) > MAX_BODY_BYTES
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > DRAIN_BYTES:
-            return None
-        if size > MAX_BODY_BYTES:
-            too_big = True
-            chunks.clear()
-        if not too_big:
-            chunks.append(chunk)
-    return None if too_big else b"".join(chunks)
-
-
-async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
-    yield body
-
-
-@dataclass
-class _Upload:
-    kind: str
-    filename: str
-    data: bytes
-
-
 @router.post(PATH)
 async def upload(request: Request, session: SessionDep, person: CurrentIntendance) -> Response:
     """Receive a file: refuse it in French (too large, not UTF-8, bad lines), or keep it
     and show what it would change."""
-    body = await _read_body(request)
+    body = await read_body(request)
     if body is None:
         return await run_in_threadpool(
             _form_page, request, session, person, error=TOO_BIG, status=413
         )
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        return await run_in_threadpool(
-            _form_page, request, session, person, error=NO_FILE, status=422
-        )
-    try:
-        form = await MultiPartParser(
-            request.headers, _once(body), max_files=1, max_fields=10
-        ).parse()
-    except MultiPartException:
-        return await run_in_threadpool(
-            _form_page, request, session, person, error=NO_FILE, status=422
-        )
-    try:
-        sent = form.get(CSRF_FIELD)
-        expected = expected_token(request, person)
-        if (
-            not isinstance(sent, str)
-            or not expected
-            or not hmac.compare_digest(sent.encode(), expected.encode())
-        ):
-            raise WebError(403, CSRF_REFUSED, title="Formulaire refusé")
-        kind = form.get("type")
-        file = form.get("fichier")
-        data = await file.read() if isinstance(file, UploadFile) else b""
-        filename = (file.filename or "fichier.csv") if isinstance(file, UploadFile) else ""
-    finally:
-        await form.close()
-    kind = kind if isinstance(kind, str) and kind in KINDS else ""
-    return await run_in_threadpool(
-        _preview_upload, request, session, person, _Upload(kind, filename[-200:], data)
-    )
+    sent = await read_form(request, body, expected_token(request, person))
+    if isinstance(sent, str):
+        return await run_in_threadpool(_form_page, request, session, person, error=sent, status=422)
+    return await run_in_threadpool(_preview_upload, request, session, person, sent)
 
 
-def _preview_upload(request: Request, session: Session, person: Person, sent: _Upload) -> Response:
+def _preview_upload(request: Request, session: Session, person: Person, sent: Upload) -> Response:
     def refuse(error: str | None, problems: list[str] | None = None) -> Response:
         return _form_page(
             request,
