@@ -35,6 +35,10 @@ ACTION_LABELS = {
     "child_transfer": "Changement d'école",
     "station_create": "Poste créé",
     "station_revoke": "Jeton de poste révoqué",
+    "csv_import": "Import de fichier",
+    "counter_payment": "Paiement au guichet",
+    "family_qf": "Quotient familial",
+    "tariff_brackets": "Tarifs par quotient familial",
 }
 
 
