@@ -343,10 +343,17 @@ def _apply_meal(
         # this is how the station learns it; the meal's change and its family's balance
         # change were numbered in one transaction, so a pulled balance at or after ``seq``
         # includes the charge (docs/sync-protocol.md, balance validity).
+        # ``voided`` also covers a void made at the portal (the intendance's correction),
+        # which this line has no row of in ``voids``.
         conn.execute(
-            "UPDATE meals SET duplicate_pass = ?, applied_seq = COALESCE(applied_seq, ?)"
-            " WHERE id = ?",
-            (1 if data.get("duplicate_pass") else 0, seq, meal_id),
+            "UPDATE meals SET duplicate_pass = ?, applied_seq = COALESCE(applied_seq, ?),"
+            " voided_remotely = ? WHERE id = ?",
+            (
+                1 if data.get("duplicate_pass") else 0,
+                seq,
+                1 if data.get("voided") else 0,
+                meal_id,
+            ),
         )
         if data.get("voided"):
             conn.execute(

@@ -14,10 +14,11 @@ from typing import Any
 
 from station.store import journal
 
-#: SQL conditions of the meals still counted: a meal of this station (alias ``m``) not
-#: voided here, a meal of another line (``remote_meals`` alias ``r``) not voided there.
+#: SQL conditions of the meals still counted: a meal of this station (alias ``m``) voided
+#: neither here nor at the portal, a meal of another line (``remote_meals`` alias ``r``)
+#: not voided there.
 #: ``remote_meals`` never holds this station's own meals (see :func:`served_in_service`).
-LOCAL_KEPT = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
+LOCAL_KEPT = "m.voided_remotely = 0 AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.meal_id = m.id)"
 REMOTE_KEPT = "r.voided = 0"
 
 
@@ -127,7 +128,8 @@ def insert_void(conn: sqlite3.Connection, void: VoidRecord) -> None:
 
 def get_meal(conn: sqlite3.Connection, meal_id: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
-        "SELECT m.*, v.id AS void_id FROM meals m LEFT JOIN voids v ON v.meal_id = m.id"
+        "SELECT m.*, COALESCE(v.id, CASE WHEN m.voided_remotely = 1 THEN 'portail' END)"
+        " AS void_id FROM meals m LEFT JOIN voids v ON v.meal_id = m.id"
         " WHERE m.id = ?",
         (meal_id,),
     ).fetchone()

@@ -174,11 +174,20 @@ CREATE TABLE photos (
 UPDATE meta SET value = '0' WHERE key = 'pull_cursor'
 """
 
+# A meal of this line voided at the portal (the intendance's correction) comes back in the
+# feed as voided; the flag keeps it out of the "already served" check and the day's counts
+# as a local void would. It is not part of the journal's content: the meal as served is
+# unchanged, and the void is the portal's record.
+_V5 = """
+ALTER TABLE meals ADD COLUMN voided_remotely INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
     (2, "scan log: reader and read time", _V2),
     (3, "day pass public keys", _V3),
     (4, "children's photos announced by the portal", _V4),
+    (5, "meals voided at the portal", _V5),
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 from cantine_harness.portal import SEED_DAY, PortalProcess, SeededSchool
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.logins import create_login
+from station.engine import VoidError
 from station.sync.runner import sync_once
 from tests.support.station import PARIS
 from tests.support.sync import Station, make_station
@@ -91,3 +92,34 @@ def test_a_card_blocked_on_the_page_is_refused_at_the_line_after_one_sync(
     again = station.line.scan(new_card, at=noon + timedelta(minutes=5))
     assert (again.status.value, again.reason.value) == ("refused", "already_served")
     assert again.child is not None and again.child.id == herve
+
+
+def test_a_meal_cancelled_on_the_page_frees_the_child_at_the_line_that_served_it(
+    portal: PortalProcess, school: SeededSchool, station: Station, intendance: httpx.Client
+) -> None:
+    """The line that served the meal learns of the intendance's void with its next sync:
+    the child is served again in that service, and the line's own undo says the meal is
+    already cancelled (the portal would refuse a second void)."""
+    herve, family = school.children[0], school.families[0]
+    card = school.cards[herve]
+    assert sync_once(station.config).ok
+    noon = datetime(SEED_DAY.year, SEED_DAY.month, SEED_DAY.day, 12, 0, tzinfo=PARIS)
+    served = station.line.scan(card, at=noon)
+    assert served.status.value == "served" and served.meal_id is not None
+    assert sync_once(station.config).ok  # the meal reaches the portal
+    page = f"/intendance/familles/{family}"
+    cancelled = _post(
+        intendance,
+        f"{page}/repas/{served.meal_id}/annuler",
+        {"reason": "non_servi", "detail": ""},
+        page,
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    before = station.line.scan(card, at=noon + timedelta(minutes=1))
+    assert (before.status.value, before.reason.value) == ("refused", "already_served")
+
+    assert sync_once(station.config).ok
+    again = station.line.scan(card, at=noon + timedelta(minutes=2))
+    assert again.status.value == "served" and again.meal_id != served.meal_id
+    with pytest.raises(VoidError, match="déjà annulé"):
+        station.line.void(served.meal_id, at=noon + timedelta(minutes=3), reason="erreur")
