@@ -557,6 +557,7 @@ class Payment(Base):
     #: Who recorded or started it (a user's e-mail).
     created_by: Mapped[str] = mapped_column(String(254))
 
+
 class StationState(Base):
     """What the portal knows of a station's syncs (its stations page) and how far its meal
     journal checked out (docs/design.md §8, « Stations »). One row per station that ever
