@@ -6,7 +6,11 @@ the real app exactly as a reader thread posts them (``ScanReceived``), each to a
 latency ends when the frame that shows the verdict (big word, reason and name inside the
 verdict panel) has been composed and encoded for the terminal: :class:`Terminal` keeps
 what a terminal would display from the frames the app writes. Beside it, in the same run,
-1 000 engine-only scans (``ServingLine.scan``) on another day of the same file.
+1 000 engine-only scans (``ServingLine.scan``) on another day of the same file, and 1 000
+scans through the app while every pupil has a photo (a 256×256 JPEG on disk, as the photo
+sync leaves them, decoded ahead by :func:`warm` as the sync thread does), whose frame must
+show the picture too, beside the 1 000 without photos: the two runs alternate in blocks
+of 250 scans, each block on a day of its own.
 
 Start to ready is measured from launching a fresh interpreter to the serving screen
 drawn (headless), beside a bare ``python -c "import textual"``; RSS at ready beside a
@@ -17,6 +21,8 @@ RSS < 150 MB.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import os
 import random
 import statistics
@@ -28,6 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw
 from rich.console import RenderableType
 from textual._compositor import ChopsUpdate, CompositorUpdate, LayoutUpdate
 from textual.app import App
@@ -47,6 +54,8 @@ PUPILS = 2000
 SCANS = 1000
 SIZE = (128, 40)
 STARTS = 5
+#: Blocks of scans through the app, alternately without and with photos.
+BLOCKS = 4
 PARIS = ZoneInfo("Europe/Paris")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -158,7 +167,8 @@ class Terminal:
 
 
 def expected(line: RecordingLine) -> list[tuple[str, ...]]:
-    """Pieces of the verdict panel for the last scan: the big word, the reason, who."""
+    """Pieces of the verdict panel for the last scan: the big word, the reason, who (and
+    the photo's half blocks when the child has one)."""
     from station.ui.format import child_name, verdict_headline
     from station.ui.widgets.serving.verdict_banner import big_text
 
@@ -168,7 +178,40 @@ def expected(line: RecordingLine) -> list[tuple[str, ...]]:
     if verdict is None:
         return [banner]
     who = child_name(verdict.child) if verdict.child else verdict.card or ""
-    return [banner, (verdict_headline(verdict, PARIS)[:30],), (who,)]
+    photo = [("▀",)] if verdict.child is not None and verdict.child.photo else []
+    return [banner, (verdict_headline(verdict, PARIS)[:30],), (who,), *photo]
+
+
+def give_photos(store: Store, folder: Path, rng: random.Random) -> dict[str, Path]:
+    """A photo for every pupil, as the photo sync leaves them: a 256×256 JPEG named by its
+    hash, mode 0600 (``children.photo`` is set by :func:`set_photos`)."""
+    folder.mkdir(mode=0o700)
+    files: dict[str, Path] = {}
+    with store.read() as conn:
+        children = [row[0] for row in conn.execute("SELECT id FROM children")]
+    for child in children:
+        image = Image.new("RGB", (256, 256), tuple(rng.randrange(256) for _ in range(3)))
+        ImageDraw.Draw(image).ellipse((64, 40, 192, 216), fill=(240, 200, 160))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85)
+        data = out.getvalue()
+        path = folder / f"{hashlib.sha256(data).hexdigest()}.jpg"
+        path.write_bytes(data)
+        path.chmod(0o600)
+        files[child] = path
+    return files
+
+
+def set_photos(store: Store, files: dict[str, Path] | None) -> None:
+    """Point every pupil at its photo (``None``: no photo for anyone)."""
+    with store.write() as conn:
+        if files is None:
+            conn.execute("UPDATE children SET photo = NULL")
+        else:
+            conn.executemany(
+                "UPDATE children SET photo = ? WHERE id = ?",
+                [(str(p), c) for c, p in files.items()],
+            )
 
 
 async def screen_latencies(
@@ -275,8 +318,26 @@ def main() -> None:
         clock = FixedClock(noon(days[40]))
         line = RecordingLine(store, station="ligne-1", school="1849", timezone=PARIS, clock=clock)
         engine = engine_latencies(line, clock, scan_codes(rng))
-        clock.set(noon(days[41]))
-        screen = asyncio.run(screen_latencies(line, clock, scan_codes(rng), rng))
+        from station.ui.widgets.serving.child_photo import PICTURES, warm
+
+        photo_files = give_photos(store, Path(tmp) / "station-photos", rng)
+        t0 = time.perf_counter()
+        warm(list(photo_files.values()))  # what the sync thread does after fetching them
+        warm_seconds = time.perf_counter() - t0
+        misses = PICTURES.misses
+        # The runs without and with photos alternate, a block of scans each on a day of its
+        # own, so a shared machine's load weighs on both alike.
+        screen, photos = [], []
+        codes = scan_codes(rng), scan_codes(rng)
+        size = SCANS // BLOCKS
+        for block in range(BLOCKS):
+            for with_photos in (block % 2 == 1, block % 2 == 0):
+                set_photos(store, photo_files if with_photos else None)
+                clock.set(noon(days[41 + 2 * block + with_photos]))
+                chunk = codes[with_photos][block * size : (block + 1) * size]
+                timed = asyncio.run(screen_latencies(line, clock, chunk, rng))
+                (photos if with_photos else screen).extend(timed)
+        decoded_at_scan = PICTURES.misses - misses
         store.close()
 
         starts = [
@@ -288,6 +349,7 @@ def main() -> None:
     ms = 1000.0
     s50, s99 = percentile(screen, 50) * ms, percentile(screen, 99) * ms
     e50, e99 = percentile(engine, 50) * ms, percentile(engine, 99) * ms
+    p50, p99 = percentile(photos, 50) * ms, percentile(photos, 99) * ms
     start = statistics.median(s for s, _ in starts)
     bare_start = statistics.median(s for s, _ in bares)
     import_start = statistics.median(s for s, _ in imports)
@@ -306,6 +368,20 @@ def main() -> None:
             f"{s99:.2f} ms",
             f"{e99:.2f} ms (engine only)",
             f"{s99 / e99:.1f}×",
+            "< 50 ms",
+        ),
+        (
+            "scan → verdict on screen p50, every pupil with a photo",
+            f"{p50:.2f} ms",
+            f"{s50:.2f} ms (same app, no photos)",
+            f"{p50 / s50:.2f}×",
+            "—",
+        ),
+        (
+            "scan → verdict on screen p99, every pupil with a photo",
+            f"{p99:.2f} ms",
+            f"{s99:.2f} ms (same app, no photos)",
+            f"{p99 / s99:.2f}×",
             "< 50 ms",
         ),
         (
@@ -336,7 +412,13 @@ def main() -> None:
         "(posted as a reader thread does, 50–100 ms apart so each finds the app idle at a "
         "random point of its 60 Hz frame clock; timed until the frame showing the verdict "
         "word, reason and name in the panel has been encoded for the terminal, 128×40 "
-        f"headless) and {SCANS} engine-only scans on another day of the same file. "
+        f"headless) and {SCANS} engine-only scans on another day of the same file; and "
+        f"{SCANS} more scans through the app while each of the {PUPILS} pupils has a photo "
+        f"(alternating with the scans without photos in blocks of {SCANS // BLOCKS}, each "
+        "on a day of its own, so the machine's load weighs on both alike; "
+        f"the frame must show its half blocks too; decoded ahead for both frame sizes in "
+        f"{warm_seconds:.1f} s, as the sync thread does after fetching; {decoded_at_scan} "
+        "decoded at a scan). "
         f"Load average at the end: {load} (shared 2-core machine).\n\n" + table(rows)
     )
     write_section("Serving app", body)
