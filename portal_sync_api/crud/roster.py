@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, current_states, dump, lock_schools
+from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import now_iso, put_balances
+from portal_sync_api.crud.photos import PHOTO_KIND, line_photo_data
 from portal_sync_api.crud.refs import children_by_ref, families_by_ref
 from portal_sync_api.errors import DataError
 from portal_sync_api.models import (
@@ -402,6 +404,17 @@ def transfer_child(
         key=child.ref,
         data=child_data(child, family_ref=family.ref if family else None),
     )
+    # The photo follows the child: gone from the old school's lines, announced to the new
+    # school's under the new id (when that school shows photos at the line).
+    photo = session.get(ChildPhoto, child.id)
+    if photo is not None:
+        buffer.put(school_id=school.id, kind=PHOTO_KIND, key=child_id, data=None)
+        buffer.put(
+            school_id=to.id,
+            kind=PHOTO_KIND,
+            key=child.ref,
+            data=line_photo_data(to, child, photo),
+        )
     after = {"school": to.code, "child_id": target_id, "family_id": family_id}
     for where in (school, to):
         session.add(

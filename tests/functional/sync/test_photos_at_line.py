@@ -18,12 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from cantine_harness.portal import PortalProcess, SeededSchool, seed_school
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.crud.logins import create_login
+from portal_sync_api.crud.roster import transfer_child
 from portal_sync_api.crud.schools import set_school
+from portal_sync_api.models import School
 from station.core.clock import FixedClock
 from station.core.config import load_config
 from station.core.models import Source
@@ -376,3 +378,25 @@ def test_a_zero_cap_fetches_nothing(
     assert result.ok and result.photos is not None
     assert (result.photos.fetched, result.photos.skipped) == (0, 1)
     assert files(station) == {}
+
+
+def test_the_photo_follows_a_pupil_who_changes_school(
+    school: SeededSchool, portal: PortalProcess
+) -> None:
+    herve = school.children[0]
+    upload(parent(portal, school), herve, picture((30, 90, 200)))
+    sha = stored_sha(portal, herve)
+    other = seed_school(portal.database_url, code="1850")
+    engine = make_engine(portal.database_url)
+    try:
+        with session_scope(engine) as session:
+            schools = {s.code: s for s in session.execute(select(School)).scalars()}
+            transfer_child(
+                session, school=schools["1849"], child_id=herve, to=schools["1850"], actor="test"
+            )
+    finally:
+        engine.dispose()
+    assert feed_photos(portal, school.station_token) == {herve: None}
+    assert get_photo(portal, school.station_token, sha).status_code == 404
+    assert feed_photos(portal, other.station_token) == {herve: {"child_id": herve, "sha256": sha}}
+    assert get_photo(portal, other.station_token, sha).status_code == 200
