@@ -204,6 +204,10 @@ def _pairs(values: list[str], option: str, parser: argparse.ArgumentParser) -> d
 def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
     import uvicorn
 
+    from portal_sync_api.core.access_log import uvicorn_log_config
+
+    log_config = uvicorn_log_config()
+
     if workers > 1:
         # Worker processes build their own app from the import string; they find the
         # database through the environment.
@@ -215,11 +219,12 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
             port=port,
             workers=workers,
             log_level="info",
+            log_config=log_config,
         )
         return 0
     from portal_sync_api.api.main import create_app
 
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(url), host=host, port=port, log_level="info", log_config=log_config)
     return 0
 
 

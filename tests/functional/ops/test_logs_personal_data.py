@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cantine_harness.portal import SEED_DAY, PortalProcess, SeededSchool, free_port
@@ -144,3 +146,19 @@ def test_a_full_serving_day_logs_no_names_cards_or_balances(
     assert "scan served/reserved" in station_log
     assert personal_data_in(station_log, amounts) == []
     assert personal_data_in(portal_log, amounts) == []
+
+
+def test_the_access_log_keeps_paths_without_their_query_strings(portal: PortalProcess) -> None:
+    """A search for a card or a name travels in the query string; the access log keeps the
+    path and the status, not the query."""
+    marker = "1849-04321"
+    answer = httpx.get(f"{portal.url}/intendance/familles", params={"q": marker}, timeout=30)
+    assert answer.status_code in (200, 303, 404)
+    deadline = time.monotonic() + 10
+    logged = ""
+    while "/intendance/familles" not in logged and time.monotonic() < deadline:
+        time.sleep(0.05)
+        logged = portal.log.read_text(encoding="utf-8", errors="replace")
+    line = next(x for x in logged.splitlines() if "GET /intendance/familles" in x)
+    assert f" {answer.status_code}" in line
+    assert marker not in logged and "?q=" not in line
