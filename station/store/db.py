@@ -141,9 +141,14 @@ def immediate(conn: sqlite3.Connection, path: Path | str) -> Iterator[sqlite3.Co
 
 @contextmanager
 def snapshot(conn: sqlite3.Connection, path: Path | str) -> Iterator[sqlite3.Connection]:
-    """A read transaction: every query inside sees one consistent state."""
+    """A read transaction: every query inside sees one consistent state. When ``BEGIN``
+    fails (a transaction is already open on this connection) nothing is committed: the
+    open transaction is someone else's."""
     try:
         conn.execute("BEGIN")
+    except sqlite3.Error as e:
+        raise translate(e, path) from e
+    try:
         yield conn
     except sqlite3.Error as e:
         raise translate(e, path) from e

@@ -67,6 +67,7 @@ class Synchronizer:
         self.last_success: datetime | None = None
         self.last_result: SyncResult | None = None
         self.school_checked = False
+        self._pending = 0
 
     def run_once(self) -> SyncResult:
         """Push the whole outbox, then pull every page; never raises for network trouble."""
@@ -75,6 +76,7 @@ class Synchronizer:
 
     def _cycle(self) -> SyncResult:
         push, pull = PushResult(), PullResult()
+        self._count_pending()
         try:
             if not self.school_checked:
                 check_school(self.client, self.config.station.school)
@@ -85,6 +87,7 @@ class Synchronizer:
                 batch_size=self.config.portal.batch_size,
                 now=self.clock.now(),
             )
+            self._count_pending()
             # Pull only after a complete push: a pulled balance then never includes a
             # charge whose acknowledgement this station has not recorded yet.
             pull = pull_changes(
@@ -122,15 +125,24 @@ class Synchronizer:
         )
         return SyncResult(True, push, pull, photos=photos)
 
+    def _count_pending(self) -> None:
+        """Count the meals waiting, in this thread, for :meth:`telemetry`."""
+        try:
+            with self.store.read() as conn:
+                self._pending, _rejected = outbox.counts(conn)
+        except StationError as e:  # telemetry only: the cycle reports the store's trouble
+            log.info("pending count skipped: %s", e.message)
+
     def telemetry(self) -> dict[str, str]:
         """What the portal's stations page shows of this station, sent as headers with
-        each request: version, clock, meals waiting, sync interval."""
-        with self.store.read() as conn:
-            pending, _rejected = outbox.counts(conn)
+        each request: version, clock, meals waiting, sync interval. It never touches the
+        store: the pull fetches its next page in another thread while this one writes the
+        current page on the same connection, so the count is the one taken at the start of
+        the cycle and after the push."""
         return {
             "X-Station-Version": __version__,
             "X-Station-Clock": iso(self.clock.now()),
-            "X-Station-Pending": str(pending),
+            "X-Station-Pending": str(self._pending),
             "X-Station-Interval": str(self.config.portal.sync_interval_seconds),
         }
 
