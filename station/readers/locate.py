@@ -15,7 +15,8 @@ maps them upright, which undoes rotation and perspective in one warp:
    side, is the region. A region crossed by too few clear edges is no code: smooth
    shading and sensor noise can look coherent too.
 4. :func:`straighten` warps the region to a rectangle where bars are vertical and every
-   row crosses all of them.
+   row crosses all of them; :func:`deskewed` measures, on that crop's pixels, the lean
+   the cells could not see and corrects the region for it.
 
 QR codes have gradients in two directions, so they are not found here: the decoders
 already read them at any rotation.
@@ -128,6 +129,31 @@ def straighten(gray: Any, region: BarRegion) -> Any:
     return cv2.warpPerspective(
         gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+def deskewed(gray: Any, region: BarRegion, upright: Any) -> BarRegion:
+    """``region`` corrected so that its bars, which still lean a little in ``upright``
+    (its straightened crop: the lean is measured on cells of 8 pixels, the bars are two
+    pixels wide), come out vertical: the lean left in each half of the crop is measured
+    from its pixel gradients and undone, perspective included, in the same one warp."""
+    import cv2
+
+    w, h = region.width, region.height
+    band = upright[h // 4 : h - h // 4].astype(np.float32)
+    gx = cv2.Sobel(band, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(band, cv2.CV_32F, 0, 1, ksize=3)
+    leans = []
+    for half in (slice(0, w // 2), slice(w // 2, w)):
+        x, y = gx[:, half], gy[:, half]
+        across = 0.5 * np.arctan2(2 * float((x * y).sum()), float((x * x).sum() - (y * y).sum()))
+        # Bars leaning by more than ~30° mean the region was not bars after all.
+        leans.append(float(np.clip(-np.tan(across), -0.6, 0.6)) * h / 2)
+    left, right = leans
+    target = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    to_upright = cv2.getPerspectiveTransform(region.corners.astype(np.float32), target)
+    corners = np.array([[-left, 0], [w - right, 0], [w + right, h], [left, h]], dtype=np.float32)
+    back = cv2.perspectiveTransform(corners[None], np.linalg.inv(to_upright))[0]
+    return BarRegion(back.astype(np.float64), w, h)
 
 
 def _coherent_cells(gray: Any) -> _Cells | None:
