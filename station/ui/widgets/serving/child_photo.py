@@ -46,6 +46,9 @@ PHOTO_ROWS = 5
 #: pixels in half blocks, enough to tell two children apart.
 TALL_COLS = 24
 TALL_ROWS = 11
+#: A panel with this class keeps the regular frame on a tall screen (an allergy verdict
+#: on fewer than 40 rows: the allergens in block letters come first).
+PHOTO_COMPACT = "-photo-compact"
 #: How many pictures stay decoded: half blocks keep a few kB per picture and size, so a
 #: whole school's; Kitty graphics keep the whole 256 × 256 picture (192 kB), so fewer.
 
@@ -132,6 +135,9 @@ class ChildPhoto(Widget):
         border: round white;
     }}
     Screen.-tall ChildPhoto {{ width: {TALL_COLS + 2}; height: {TALL_ROWS + 2}; }}
+    Screen.-tall .{PHOTO_COMPACT} ChildPhoto {{
+        width: {PHOTO_COLS + 2}; height: {PHOTO_ROWS + 2};
+    }}
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -177,7 +183,11 @@ class ChildPhoto(Widget):
     def cells(self) -> tuple[int, int]:
         """The cells inside the frame, from the screen's height class (known before the
         widget is laid out: it is hidden between two children)."""
-        tall = self.is_mounted and self.screen.has_class("-tall")
+        tall = (
+            self.is_mounted
+            and self.screen.has_class("-tall")
+            and not any(node.has_class(PHOTO_COMPACT) for node in self.ancestors_with_self)
+        )
         return (TALL_COLS, TALL_ROWS) if tall else (PHOTO_COLS, PHOTO_ROWS)
 
     def render(self) -> RenderableType:

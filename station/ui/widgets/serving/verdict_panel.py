@@ -20,7 +20,7 @@ from station.ui.format import allergen_labels, child_name, money_line, verdict_h
 from station.ui.widgets.repaint import update_in_place
 from station.ui.widgets.serving.alert_badges import AlertBadges
 from station.ui.widgets.serving.big_line import BigLine
-from station.ui.widgets.serving.child_photo import ChildPhoto
+from station.ui.widgets.serving.child_photo import PHOTO_COMPACT, ChildPhoto
 from station.ui.widgets.serving.verdict_banner import VerdictBanner
 
 #: From this terminal height the reason and the name are drawn in block letters too.
@@ -29,6 +29,9 @@ _STATES = ("-idle", "-served", "-warning", "-allergy", "-refused", "-voided", "-
 # How long the frame flashes when a verdict arrives: two identical refusals in a row must
 # still look like two reads.
 FLASH_SECONDS = 0.4
+#: Below this many terminal rows an allergy verdict keeps the photo in its regular frame:
+#: the allergens in block letters under it must stay on screen.
+ALLERGY_ROOM_ROWS = 40
 # Warnings that turn a served verdict orange: staff must look before handing the tray.
 # An allergy is a state of its own (another colour, another frame, the allergens large).
 _ORANGE = {Warning.LOW_BALANCE, Warning.NO_TARIFF}
@@ -70,11 +73,19 @@ class VerdictPanel(Vertical):
 
     def _set_state(self, state: str, *, flash: bool = False) -> None:
         flash = flash and self.flash_seconds > 0
+        compact = state == "-allergy" and self.app.size.height < ALLERGY_ROOM_ROWS
         # One restyle of the panel's subtree per change (each class call is one), none
         # when the state stays the same: restyling is most of the time to screen.
-        if flash or state != self.state or not self.has_class(state):
+        if (
+            flash
+            or state != self.state
+            or not self.has_class(state)
+            or (self.has_class(PHOTO_COMPACT) != compact)
+        ):
             extra = ["-flash"] if flash else []
-            self.set_classes([c for c in self.classes if c not in _STATES] + [state, *extra])
+            extra += [PHOTO_COMPACT] if compact else []
+            kept = [c for c in self.classes if c not in _STATES and c != PHOTO_COMPACT]
+            self.set_classes([*kept, state, *extra])
         self.state = state
         if flash:
             self.set_timer(self.flash_seconds, self._end_flash)
