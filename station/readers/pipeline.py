@@ -38,6 +38,10 @@ DEFAULT_BUDGET = 0.03
 TRACK_MARGIN = 0.25
 """The crop around the last read grows by this share of its size on each side."""
 NEAR = 16
+MIN_SPAN = 0.4
+"""A code read on straightened bars spans at least this share of the crop (the bars are
+about two thirds of it, quiet zones aside): a shorter read is a few bars of it taken
+for a whole code (ZBar has read ``G+`` inside a card number)."""
 """Pixels: two reads closer than this come from the same code."""
 
 Box = tuple[int, int, int, int]
@@ -247,7 +251,13 @@ class FramePipeline:
     def _straightened(
         self, upright: Any, region: BarRegion, step: int, origin: tuple[int, int]
     ) -> tuple[list[Symbol], _Track | None]:
-        found = decode_symbols(STEPS[step](upright), self.decoder, upright=True)
+        image = STEPS[step](upright)
+        span = MIN_SPAN * image.shape[1]
+        found = [
+            s
+            for s in decode_symbols(image, self.decoder, upright=True)
+            if s.box[2] - s.box[0] >= span
+        ]
         box = _moved(Symbol("", region.box), origin).box
         return [Symbol(s.text, box) for s in found], _Track(box, step)
 

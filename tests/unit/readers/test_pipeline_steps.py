@@ -150,3 +150,12 @@ def test_a_readable_card_after_an_unreadable_one_is_read() -> None:
     frame[:] = 140
     frame[100 : 100 + height, 20 : 20 + width] = symbol
     assert reader.read(frame) == [CODE]
+
+
+def test_a_read_spanning_a_small_part_of_the_bars_is_not_taken_for_a_code() -> None:
+    short = card_symbol("G+")
+    height, width = short.shape
+    wide = np.hstack([short, np.full((height, 3 * width), 255, np.uint8)])
+    reader = FramePipeline(budget=GENEROUS)
+    assert reader._straightened(short, _whole(short), 0, (0, 0))[0] != []
+    assert reader._straightened(wide, _whole(wide), 0, (0, 0))[0] == []
