@@ -39,9 +39,9 @@ TRACK_MARGIN = 0.25
 """The crop around the last read grows by this share of its size on each side."""
 NEAR = 16
 MIN_SPAN = 0.4
-"""A code read on straightened bars spans at least this share of the crop (the bars are
-about two thirds of it, quiet zones aside): a shorter read is a few bars of it taken
-for a whole code (ZBar has read ``G+`` inside a card number)."""
+"""A code read by zxing-cpp on straightened bars spans at least this share of the crop
+(the bars are about two thirds of it, quiet zones aside): a shorter read is a few bars
+of it taken for a whole code."""
 """Pixels: two reads closer than this come from the same code."""
 
 Box = tuple[int, int, int, int]
@@ -252,14 +252,23 @@ class FramePipeline:
         self, upright: Any, region: BarRegion, step: int, origin: tuple[int, int]
     ) -> tuple[list[Symbol], _Track | None]:
         image = STEPS[step](upright)
-        span = MIN_SPAN * image.shape[1]
         found = [
             s
             for s in decode_symbols(image, self.decoder, upright=True)
-            if s.box[2] - s.box[0] >= span
+            if self._whole(s.box, image.shape[1])
         ]
         box = _moved(Symbol("", region.box), origin).box
         return [Symbol(s.text, box) for s in found], _Track(box, step)
+
+    def _whole(self, box: Box, width: int) -> bool:
+        """Whether a code read at ``box`` on straightened bars ``width`` pixels wide can
+        be the whole code rather than a few of its bars. zxing-cpp gives the code's
+        corners; ZBar gives where its scan lines met the code, which may collapse to a
+        line (one column of reads), or to a single point for a fragment."""
+        left, top, right, bottom = box
+        if self.decoder == "pyzbar":
+            return right > left or bottom > top
+        return right - left >= MIN_SPAN * width
 
 
 def _upright(gray: Any, region: BarRegion) -> tuple[Any, BarRegion]:

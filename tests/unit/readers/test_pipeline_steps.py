@@ -159,3 +159,11 @@ def test_a_read_spanning_a_small_part_of_the_bars_is_not_taken_for_a_code() -> N
     reader = FramePipeline(budget=GENEROUS)
     assert reader._straightened(short, _whole(short), 0, (0, 0))[0] != []
     assert reader._straightened(wide, _whole(wide), 0, (0, 0))[0] == []
+
+
+def test_with_zbar_a_read_located_at_a_single_point_is_a_fragment() -> None:
+    reader = FramePipeline("pyzbar", budget=GENEROUS)
+    assert not reader._whole((368, 121, 368, 121), 554)
+    # ZBar may locate a whole code as one column of scan-line hits: still a code.
+    assert reader._whole((78, 55, 78, 127), 462)
+    assert reader._whole((69, 19, 355, 95), 428)
