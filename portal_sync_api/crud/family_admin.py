@@ -26,7 +26,15 @@ from portal_sync_api.crud.family_view import LedgerLine, ledger_lines, split_cod
 from portal_sync_api.crud.ledger import running_balances
 from portal_sync_api.crud.reads import child_meals, euros
 from portal_sync_api.mail.models import OutboxMail
-from portal_sync_api.models import Card, Child, Family, LedgerEntry, School, User
+from portal_sync_api.models import (
+    Card,
+    Child,
+    Family,
+    FamilyNoticeState,
+    LedgerEntry,
+    School,
+    User,
+)
 from portal_sync_api.schemas import MealPublic
 
 #: Families per page of the list.
@@ -135,6 +143,8 @@ class FamilyRow:
     balance_cents: int
     #: When the balance last went below zero and stayed there (ISO instant), if negative.
     negative_since: str | None
+    #: Relances e-mailed since the balance went below zero (``crud/notices.py``).
+    relances_sent: int = 0
 
 
 @dataclass(frozen=True)
@@ -224,7 +234,22 @@ def _with_since(session: Session, rows: list[FamilyRow], key_of: dict[str, str])
     family: only for the rows shown)."""
     keys = [key_of[r.ref] for r in rows if r.balance_cents < 0]
     since = negative_since(session, family_ids=keys)
-    return [replace(r, negative_since=since.get(key_of[r.ref])) for r in rows]
+    relances = {
+        key: sent
+        for key, sent in session.execute(
+            select(FamilyNoticeState.family_id, FamilyNoticeState.relances_sent).where(
+                FamilyNoticeState.family_id.in_(keys)
+            )
+        ).tuples()
+    }
+    return [
+        replace(
+            r,
+            negative_since=since.get(key_of[r.ref]),
+            relances_sent=relances.get(key_of[r.ref], 0) if r.balance_cents < 0 else 0,
+        )
+        for r in rows
+    ]
 
 
 def family_list(session: Session, *, school: School, query: str = "", page: int = 1) -> FamilyList:
@@ -252,7 +277,14 @@ def family_list(session: Session, *, school: School, query: str = "", page: int 
     )
 
 
-NEGATIVES_CSV_HEADERS = ("famille", "enfants", "classes", "solde (€)", "négatif depuis le")
+NEGATIVES_CSV_HEADERS = (
+    "famille",
+    "enfants",
+    "classes",
+    "solde (€)",
+    "négatif depuis le",
+    "relances envoyées",
+)
 
 
 def negatives_csv(session: Session, *, school: School) -> bytes:
@@ -276,6 +308,7 @@ def negatives_csv(session: Session, *, school: School) -> bytes:
             audit.csv_cell(", ".join(sorted({klass for _, _, klass in row.children}))),
             euros(row.balance_cents),
             since,
+            str(row.relances_sent),
         ]
         lines.append(";".join(cells))
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")

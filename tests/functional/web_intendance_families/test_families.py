@@ -24,7 +24,7 @@ from portal_sync_api.crud.roster import (
 from portal_sync_api.crud.schools import require_school
 from portal_sync_api.mail.outbox import queue_mail
 from portal_sync_api.models import Family as Family_
-from portal_sync_api.models import LedgerEntry
+from portal_sync_api.models import FamilyNoticeState, LedgerEntry
 from tests.support.family_pages import Family
 
 FAMILIES = "/intendance/familles"
@@ -141,18 +141,34 @@ def test_negative_balances_export_is_a_french_excel_csv_guarded_against_formulas
         )
     push_meal(pages, "C1849-90", "m-eve", 1234, date(2025, 11, 24))
     push_meal(pages, "C1849-46", "m-noah", 415, date(2025, 11, 25))
+    # Two relances went to family F18493 (crud/notices.py keeps the count).
+    with session_scope(pages.engine) as session:
+        key = session.execute(select(Family_.id).where(Family_.ref == "F18493")).scalar_one()
+        state = session.get(FamilyNoticeState, key) or FamilyNoticeState(family_id=key)
+        state.relances_sent = 2
+        session.add(state)
+    listing = pages.intendance.client.get("/intendance/familles").text
+    assert "— 2 relances</td>" in listing
     answer = pages.intendance.client.get("/intendance/familles/export/soldes-negatifs.csv")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/csv")
     raw = answer.content
     assert raw.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert lines[0] == ["famille", "enfants", "classes", "solde (€)", "négatif depuis le"]
+    assert lines[0] == [
+        "famille",
+        "enfants",
+        "classes",
+        "solde (€)",
+        "négatif depuis le",
+        "relances envoyées",
+    ]
     assert [line[0] for line in lines[1:]] == ["F1849X", "F18493"]  # lowest first
     assert lines[1][1] == "'=HYPERLINK(1) Eve"
     assert lines[1][3] == "-12,34"
     assert lines[2][3] == "-4,15"
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", lines[2][4])
+    assert lines[1][5].isdigit() and lines[2][5] == "2"
     assert b"\r\n" in raw
 
 
