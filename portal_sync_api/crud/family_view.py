@@ -34,6 +34,7 @@ from portal_sync_api.models import (
     Family,
     LedgerEntry,
     Meal,
+    Payment,
     Reservation,
     School,
     Void,
@@ -253,6 +254,7 @@ def ledger_lines(session: Session, *, family_id: str) -> list[LedgerLine]:
         ).scalars()
     )
     details = _meal_details(session, entries)
+    paid = _payment_labels(session, family_id=family_id)
     running = 0
     lines = []
     for entry in entries:
@@ -261,7 +263,7 @@ def ledger_lines(session: Session, *, family_id: str) -> list[LedgerLine]:
             LedgerLine(
                 at=entry.at,
                 kind=entry.kind,
-                label=KIND_LABELS.get(entry.kind, entry.kind),
+                label=paid.get(entry.reference) or KIND_LABELS.get(entry.kind, entry.kind),
                 meal=details.get(entry.reference),
                 amount_cents=entry.amount_cents,
                 balance_after_cents=running,
@@ -269,6 +271,31 @@ def ledger_lines(session: Session, *, family_id: str) -> list[LedgerLine]:
         )
     lines.reverse()
     return lines
+
+
+#: How a credit made by a payment through the portal reads, by the payment's method.
+PAYMENT_LABELS = {
+    "online": "Paiement en ligne",
+    "cash": "Paiement au guichet (espèces)",
+    "cheque": "Paiement au guichet (chèque)",
+}
+
+
+def _payment_labels(session: Session, *, family_id: str) -> dict[str, str]:
+    """The label of each ``payment:…`` ledger reference of the family: an online
+    payment's credit is referenced by the provider's transaction, a counter payment's by
+    its own reference (``crud/payments.py``)."""
+    labels: dict[str, str] = {}
+    rows = session.execute(
+        select(Payment.ref, Payment.provider_txn, Payment.method).where(
+            Payment.family_id == family_id
+        )
+    ).tuples()
+    for ref, txn, method in rows:
+        label = PAYMENT_LABELS.get(method)
+        if label is not None:
+            labels[f"payment:{txn if method == 'online' else ref}"] = label
+    return labels
 
 
 def _meal_details(session: Session, entries: list[LedgerEntry]) -> dict[str, MealRef]:
