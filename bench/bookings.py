@@ -18,14 +18,11 @@ server answers on 127.0.0.1:5432; 3 on SQLite, the portal a real uvicorn process
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import re
-import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,12 +30,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, insert, select, text
 
-from bench.common import mean, percentile, table, write_section
+from bench.common import bench_database, mean, percentile, postgres_url, table, write_section
 from cantine_harness.portal import (
     create_station_token,
     create_user_token,
     migrate,
-    postgres_throwaway,
     running_portal,
 )
 from cantine_harness.school import build_school
@@ -69,26 +65,6 @@ PASSWORD = "mot de passe du banc 1849"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 Row = tuple[str, str, str, str, str]
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if url:
-        return url
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return None
-
-
-@contextlib.contextmanager
-def _database(kind: str, directory: Path, name: str) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / name}.db"
-    else:
-        server = _postgres_url()
-        assert server is not None
-        with postgres_throwaway(server, prefix=f"bookings_bench_{name}") as url:
-            yield url
 
 
 def _school(url: str) -> None:
@@ -408,7 +384,10 @@ def _page_rows(kind: str, page: dict[str, Any]) -> list[Row]:
 
 def run(kind: str, directory: Path) -> list[Row]:
     rows: list[Row] = []
-    with _database(kind, directory, "portal") as url, _database(kind, directory, "twin") as twin:
+    with (
+        bench_database(kind, directory, "portal", prefix="bookings_bench_portal") as url,
+        bench_database(kind, directory, "twin", prefix="bookings_bench_twin") as twin,
+    ):
         _school(url)
         _school(twin)
         year = _usual_days(url)
@@ -441,7 +420,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         rows = run("sqlite", Path(tmp))
-        if _postgres_url():
+        if postgres_url():
             rows += run("postgresql", Path(tmp))
         else:
             rows.append(("postgresql", "skipped", "no server on 127.0.0.1:5432", "-", "-"))

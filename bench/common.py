@@ -1,13 +1,19 @@
-"""Shared helpers for the benchmarks: percentiles, tables and bench/RESULTS.md sections."""
+"""Shared helpers for the benchmarks: the database a run measures on, percentiles, tables
+and bench/RESULTS.md sections."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
 import re
+import socket
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from cantine_harness.portal import postgres_throwaway
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 _HEADER = (
@@ -56,3 +62,27 @@ def write_section(name: str, body: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     print(section)
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL server to measure on: ``PORTAL_TEST_POSTGRES_URL``, else a server
+    answering on 127.0.0.1:5432, else ``None`` (the PostgreSQL rows are skipped)."""
+    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
+    if url:
+        return url
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
+        return "postgresql://postgres@127.0.0.1:5432/postgres"
+    return None
+
+
+@contextlib.contextmanager
+def bench_database(kind: str, directory: Path, name: str, *, prefix: str) -> Iterator[str]:
+    """An empty database URL: ``directory/name.db`` for ``sqlite``, else a throwaway
+    PostgreSQL database named from ``prefix``, dropped on exit."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / name}.db"
+        return
+    server = postgres_url()
+    assert server is not None
+    with postgres_throwaway(server, prefix=prefix) as url:
+        yield url

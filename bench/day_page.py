@@ -14,14 +14,11 @@ answers on 127.0.0.1:5432.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import re
-import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,8 +27,8 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from bench.common import percentile, table, write_section
-from cantine_harness.portal import create_station_token, migrate, postgres_throwaway
+from bench.common import bench_database, percentile, postgres_url, table, write_section
+from cantine_harness.portal import create_station_token, migrate
 from cantine_harness.school import build_school
 from portal_sync_api.api.main import create_app
 from portal_sync_api.core.db import make_engine, session_scope
@@ -51,26 +48,6 @@ PASSWORD = "mot de passe du banc de la journée"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 Row = tuple[str, str, str, str, str]
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if url:
-        return url
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return None
-
-
-@contextlib.contextmanager
-def _database(kind: str, directory: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'day.db'}"
-    else:
-        server = _postgres_url()
-        assert server is not None
-        with postgres_throwaway(server, prefix="day_page_bench") as url:
-            yield url
 
 
 def _lunch(children: list[str], rng: random.Random) -> list[dict[str, Any]]:
@@ -176,7 +153,7 @@ def _timed(call: Any, count: int) -> list[float]:
 
 
 def run(kind: str, directory: Path) -> list[Row]:
-    with _database(kind, directory) as url:
+    with bench_database(kind, directory, "day", prefix="day_page_bench") as url:
         tokens = build_day(url)
         app = create_app(url)
         app.state.clock = lambda: NOW
@@ -224,7 +201,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         rows = run("sqlite", Path(tmp))
-        if _postgres_url():
+        if postgres_url():
             rows += run("postgresql", Path(tmp))
         else:
             rows.append(("postgresql", "skipped", "no server on 127.0.0.1:5432", "-", "-"))

@@ -14,14 +14,11 @@ answers on 127.0.0.1:5432.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import re
-import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,8 +26,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, text
 
-from bench.common import percentile, table, write_section
-from cantine_harness.portal import migrate, postgres_throwaway
+from bench.common import bench_database, percentile, postgres_url, table, write_section
+from cantine_harness.portal import migrate
 from cantine_harness.school import build_school
 from portal_sync_api.api.main import create_app
 from portal_sync_api.core.db import make_engine, session_scope
@@ -50,26 +47,6 @@ PASSWORD = "mot de passe du banc des familles"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 Row = tuple[str, str, str, str, str]
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if url:
-        return url
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return None
-
-
-@contextlib.contextmanager
-def _database(kind: str, directory: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'families.db'}"
-    else:
-        server = _postgres_url()
-        assert server is not None
-        with postgres_throwaway(server, prefix="families_bench") as url:
-            yield url
 
 
 def build(url: str) -> tuple[int, int]:
@@ -131,7 +108,7 @@ def _ms(times: list[float]) -> str:
 
 
 def run(kind: str, directory: Path) -> list[Row]:
-    with _database(kind, directory) as url:
+    with bench_database(kind, directory, "families", prefix="families_bench") as url:
         families, entries = build(url)
         app = create_app(url)
         try:
@@ -200,7 +177,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         rows = run("sqlite", Path(tmp))
-        if _postgres_url():
+        if postgres_url():
             rows += run("postgresql", Path(tmp))
         else:
             rows.append(("postgresql", "skipped", "no server on 127.0.0.1:5432", "-", "-"))

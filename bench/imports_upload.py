@@ -15,13 +15,10 @@ answers on 127.0.0.1:5432.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -29,8 +26,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bench.common import table, write_section
-from cantine_harness.portal import migrate, postgres_throwaway
+from bench.common import bench_database, postgres_url, table, write_section
+from cantine_harness.portal import migrate
 from cantine_harness.school import build_school
 from portal_sync_api.api.main import create_app
 from portal_sync_api.core.db import make_engine, session_scope
@@ -47,26 +44,6 @@ PASSWORD = "mot de passe du banc des imports"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 Row = tuple[str, str, str, str, str]
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if url:
-        return url
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return None
-
-
-@contextlib.contextmanager
-def _database(kind: str, directory: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'imports.db'}"
-    else:
-        server = _postgres_url()
-        assert server is not None
-        with postgres_throwaway(server, prefix="imports_bench") as url:
-            yield url
 
 
 def build(url: str) -> tuple[bytes, bytes]:
@@ -158,7 +135,7 @@ def _loader_alone(url: str, kind: str, data: bytes) -> float:
 
 def run(kind: str, directory: Path) -> list[Row]:
     rows: list[Row] = []
-    with _database(kind, directory) as url:
+    with bench_database(kind, directory, "imports", prefix="imports_bench") as url:
         roster, bookings = build(url)
         app = create_app(url)
         try:
@@ -199,7 +176,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         rows = run("sqlite", Path(tmp))
-        if _postgres_url():
+        if postgres_url():
             rows += run("postgresql", Path(tmp))
         else:
             rows.append(("postgresql", "skipped", "no server on 127.0.0.1:5432", "-", "-"))

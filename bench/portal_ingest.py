@@ -8,8 +8,6 @@ answers on 127.0.0.1:5432. The portal is a real uvicorn process on loopback.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import tempfile
 import time
 import uuid
@@ -21,12 +19,11 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, select, text
 
-from bench.common import table, write_section
+from bench.common import bench_database, postgres_url, table, write_section
 from cantine_harness.calendar import school_days
 from cantine_harness.portal import (
     create_station_token,
     migrate,
-    postgres_throwaway,
     running_portal,
 )
 from cantine_harness.school import build_school
@@ -38,25 +35,13 @@ MEALS = 20_000
 DAY_MEALS = 2_000
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if url:
-        return url
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return None
-
-
 @contextlib.contextmanager
 def _database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'portal.db'}"
-    else:
-        server = _postgres_url()
-        assert server is not None
-        with postgres_throwaway(server, prefix="portal_bench") as url:
-            yield url
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        bench_database(kind, Path(tmp), "portal", prefix="portal_bench") as url,
+    ):
+        yield url
 
 
 def _meals(children: list[str], days: list[date], prefix: str, count: int) -> list[dict[str, Any]]:
@@ -202,7 +187,7 @@ def run(kind: str) -> list[tuple[str, str, str, str, str]]:
 
 def main() -> None:
     rows = run("sqlite")
-    if _postgres_url():
+    if postgres_url():
         rows += run("postgresql")
     else:
         rows.append(("postgresql", "skipped", "no server on 127.0.0.1:5432", "-", "-"))
