@@ -199,26 +199,40 @@ def running_portal(
         try:
             yield portal
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
-def _wait_healthy(portal: PortalProcess, timeout: float) -> None:
+def wait_healthy(
+    name: str, url: str, process: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
+    """Wait until ``url/healthz`` answers 200 (a process of this harness: the portal, the
+    sandbox bank). ``RuntimeError`` with its log when the process exits first,
+    ``TimeoutError`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if portal.process.poll() is not None:
-            raise RuntimeError(f"portal exited early:\n{portal.log.read_text(errors='replace')}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{log.read_text(errors='replace')}")
         try:
-            if requests.get(portal.url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.05)
-    raise TimeoutError(f"portal not healthy after {timeout}s:\n{portal.log.read_text()}")
+    raise TimeoutError(f"{name} not healthy after {timeout}s:\n{log.read_text(errors='replace')}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL when it has not exited within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _wait_healthy(portal: PortalProcess, timeout: float) -> None:
+    wait_healthy("portal", portal.url, portal.process, portal.log, timeout)
 
 
 def create_station_token(database_url: str, *, school: str = "1849", name: str = "ligne-1") -> str:

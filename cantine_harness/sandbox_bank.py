@@ -17,7 +17,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import requests
 
-from cantine_harness.portal import free_port
+from cantine_harness.portal import free_port, stop_process, wait_healthy
 
 
 @dataclass
@@ -102,26 +101,7 @@ def running_sandbox_bank(
         )
         bank = SandboxBank(f"http://127.0.0.1:{port}", secret, process, log)
         try:
-            _wait_ready(bank, timeout)
+            wait_healthy("sandbox bank", bank.url, process, log, timeout)
             yield bank
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_ready(bank: SandboxBank, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if bank.process.poll() is not None:
-            raise RuntimeError(f"sandbox bank exited early:\n{bank.log.read_text()}")
-        try:
-            if requests.get(bank.url + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"sandbox bank not ready after {timeout}s:\n{bank.log.read_text()}")
+            stop_process(process)
