@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal_sync_api.core.money import euros
 from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
 from portal_sync_api.errors import DataError
@@ -81,13 +82,6 @@ def _schedule(school: School) -> tuple[int, ...]:
 def due_relances(schedule: tuple[int, ...], *, since: datetime, now: datetime) -> int:
     """How many relances of ``schedule`` are due ``now`` for a balance negative ``since``."""
     return sum(1 for day in schedule if since + timedelta(days=day) <= now)
-
-
-def euros(cents: int) -> str:
-    """``4,15 €`` as the pages write it (imported late: ``web`` imports this module)."""
-    from portal_sync_api.web.format import euros as french_euros
-
-    return french_euros(cents)
 
 
 def _stamp(moment: datetime) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from portal_sync_api.core.money import euros
 from portal_sync_api.crud.accounts import Principal, visible_family
 from portal_sync_api.crud.bulk import is_postgres
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
@@ -107,22 +108,17 @@ def parse_euros(text: str) -> int:
     return int(value * 100)
 
 
-def _euros(cents: int) -> str:
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
-
-
 def check_topup(*, school: School, amount_cents: int) -> None:
     """Refuse an online top-up under the school's minimum or over the maximum."""
     minimum = int(school.min_topup_cents or 0)
     if amount_cents < max(minimum, 1):
         raise PaymentRefused(
-            "amount_cents", f"Le montant minimum à créditer est de {_euros(max(minimum, 1))}."
+            "amount_cents", f"Le montant minimum à créditer est de {euros(max(minimum, 1))}."
         )
     if amount_cents > MAX_TOPUP_CENTS:
         raise PaymentRefused(
             "amount_cents",
-            f"Le montant maximum d'un paiement en ligne est de {_euros(MAX_TOPUP_CENTS)}.",
+            f"Le montant maximum d'un paiement en ligne est de {euros(MAX_TOPUP_CENTS)}.",
         )
 
 
@@ -443,7 +439,7 @@ def parse_counter(method: str, reference: str, amount_cents: int) -> tuple[str, 
         raise PaymentRefused("amount_cents", "Le montant doit être positif.")
     if amount_cents > MAX_COUNTER_CENTS:
         raise PaymentRefused(
-            "amount_cents", f"Montant trop élevé (au plus {_euros(MAX_COUNTER_CENTS)})."
+            "amount_cents", f"Montant trop élevé (au plus {euros(MAX_COUNTER_CENTS)})."
         )
     return method, reference
 

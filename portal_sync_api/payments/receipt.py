@@ -16,6 +16,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from portal_sync_api.core.money import euros
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -40,9 +42,6 @@ def _pdf_text(text: str) -> str:
 
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The receipt as PDF bytes."""
-    # Imported here: the web package imports the crud modules that import this one.
-    from portal_sync_api.web.format import euros
-
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"Reçu de paiement {receipt.number}")

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from portal_sync_api.core.money import euros
 from portal_sync_api.payments.signing import SIGNATURE_HEADER, sign, verify
 
 log = logging.getLogger("sandbox_bank")
@@ -152,12 +153,6 @@ def _payload(txn: Txn) -> bytes:
             "amount_cents": txn.amount_cents,
         }
     ).encode("utf-8")
-
-
-def euros(cents: int) -> str:
-    """``2000`` → ``20,00 €`` (no-break space before the sign)."""
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
 
 
 PAGE = """<!DOCTYPE html>

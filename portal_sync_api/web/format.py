@@ -12,13 +12,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-#: Between the amount and ``€``: a no-break space, so ``4,15`` and ``€`` never part at a
-#: line end on a phone screen.
-NBSP = "\u00a0"
-#: Thousands separator (French typography: a narrow no-break space).
-NNBSP = "\u202f"
-#: A visible minus sign (U+2212), as on the station's screen.
-MINUS = "\u2212"
+# Re-exported: the pages' filters and routes take the money format from here.
+from portal_sync_api.core.money import MINUS as MINUS
+from portal_sync_api.core.money import NBSP as NBSP
+from portal_sync_api.core.money import NNBSP as NNBSP
+from portal_sync_api.core.money import euros as euros
 
 _WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 _WEEKDAYS_LONG = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -32,14 +30,6 @@ _SERVICES = {
     "gouter": "Goûter",
     "diner": "Dîner",
 }
-
-
-def euros(cents: int) -> str:
-    """``415`` → ``4,15 €``; ``-320`` → ``−3,20 €``; ``123456`` → ``1 234,56 €``."""
-    sign = MINUS if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    grouped = f"{whole:,}".replace(",", NNBSP)
-    return f"{sign}{grouped},{rest:02d}{NBSP}€"
 
 
 def signed_euros(cents: int) -> str:
