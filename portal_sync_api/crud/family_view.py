@@ -26,6 +26,7 @@ from portal_sync_api.crud.bookings import (
 )
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import balances
+from portal_sync_api.crud.payments import min_topup_cents
 from portal_sync_api.crud.reads import child_meals
 from portal_sync_api.crud.tariffs_qf import pricer_for
 from portal_sync_api.models import (
@@ -222,11 +223,8 @@ def _threshold(schools: list[School]) -> int:
 
 
 def _min_topup(schools: list[School]) -> int:
-    # ``min_topup_cents`` arrives with the payments work; until then the default applies.
-    return max(
-        (int(getattr(s, "min_topup_cents", None) or DEFAULT_MIN_TOPUP_CENTS) for s in schools),
-        default=DEFAULT_MIN_TOPUP_CENTS,
-    )
+    # The rule the payment applies (crud/payments.py); the higher of two schools' minimums.
+    return max((min_topup_cents(s) for s in schools), default=DEFAULT_MIN_TOPUP_CENTS)
 
 
 def family_home(

@@ -108,12 +108,18 @@ def parse_euros(text: str) -> int:
     return int(value * 100)
 
 
+def min_topup_cents(school: School) -> int:
+    """The smallest online top-up the school accepts (its ``min_topup_cents``, at least
+    one cent): the form says it and :func:`check_topup` applies it."""
+    return max(int(school.min_topup_cents or 0), 1)
+
+
 def check_topup(*, school: School, amount_cents: int) -> None:
     """Refuse an online top-up under the school's minimum or over the maximum."""
-    minimum = int(school.min_topup_cents or 0)
-    if amount_cents < max(minimum, 1):
+    minimum = min_topup_cents(school)
+    if amount_cents < minimum:
         raise PaymentRefused(
-            "amount_cents", f"Le montant minimum à créditer est de {euros(max(minimum, 1))}."
+            "amount_cents", f"Le montant minimum à créditer est de {euros(minimum)}."
         )
     if amount_cents > MAX_TOPUP_CENTS:
         raise PaymentRefused(
