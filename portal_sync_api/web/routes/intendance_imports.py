@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from portal_sync_api.core.security import hash_token
+from portal_sync_api.crud import audit
 from portal_sync_api.crud.web_sessions import Person, iso
 from portal_sync_api.import_preview import SAMPLE_COLUMNS, ImportSummary, run_import, sample_rows
 from portal_sync_api.imports import ImportFailed
@@ -297,21 +298,15 @@ def apply(
         if summary != promised:
             transaction.rollback()
         else:
-            session.add(
-                AuditEntry(
-                    at=iso(now(request)),
-                    actor=person.email,
-                    action="csv_import",
-                    school_id=school.id,
-                    subject=f"import {kind} {filename}"[:200],
-                    detail=json.dumps(
-                        {
-                            "before": None,
-                            "after": {"file": filename, "kind": kind, "counts": summary.as_dict()},
-                        },
-                        ensure_ascii=False,
-                    ),
-                )
+            audit.record(
+                session,
+                school=school,
+                actor=person.email,
+                action="csv_import",
+                subject=f"import {kind} {filename}"[:200],
+                before=None,
+                after={"file": filename, "kind": kind, "counts": summary.as_dict()},
+                now=now(request),
             )
     if summary != promised:
         try:
