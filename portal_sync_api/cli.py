@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -54,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--workers", type=int, default=1, help="processus uvicorn (production: 2 à 4 par cœur)"
+        "--workers",
+        type=int,
+        default=1,
+        help="processus uvicorn (production : 1 à 2 par cœur, docs/operations.md §13)",
     )
 
     commands.add_parser(
@@ -202,16 +206,35 @@ def _pairs(values: list[str], option: str, parser: argparse.ArgumentParser) -> d
 
 
 def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
+    import logging.config
+
     import uvicorn
 
     from portal_sync_api.core.access_log import uvicorn_log_config
+    from portal_sync_api.core.pool_budget import background_pool, check_connection_budget
 
+    if workers < 1:
+        raise DataError("--workers", f"au moins 1 processus, reçu {workers}")
     log_config = uvicorn_log_config()
+    settings = Settings.from_env(url)
+    check_connection_budget(settings, workers)
+    if workers == 1:
+        from portal_sync_api.api.main import create_app
 
-    if workers > 1:
-        # Worker processes build their own app from the import string; they find the
-        # database through the environment.
-        os.environ["PORTAL_DATABASE_URL"] = url
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info", log_config=log_config)
+        return 0
+    # uvicorn's own process manager: it binds the socket once, starts the workers (spawned,
+    # each building its app from the import string), restarts one that dies and stops them
+    # all on SIGTERM — what systemd needs, with no second server package (gunicorn) to
+    # install and configure. The workers find the database through the environment and
+    # leave the background work to this process, which runs it once for the portal.
+    os.environ["PORTAL_DATABASE_URL"] = url
+    os.environ["PORTAL_BACKGROUND_TASKS"] = "off"
+    from portal_sync_api import background
+
+    logging.config.dictConfig(log_config)  # before the background work logs its start
+    engine = make_engine(url, background_pool(settings))
+    with background.running(engine, settings) if settings.background_tasks else nullcontext():
         uvicorn.run(
             "portal_sync_api.api.main:create_app",
             factory=True,
@@ -221,10 +244,7 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
             log_level="info",
             log_config=log_config,
         )
-        return 0
-    from portal_sync_api.api.main import create_app
-
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info", log_config=log_config)
+    engine.dispose()
     return 0
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +18,11 @@ from portal_sync_api.core.config import MAX_BODY_BYTES, MAX_PHOTO_BODY_BYTES
 from portal_sync_api.schemas import ErrorPublic, field_of
 
 log = logging.getLogger("portal_sync_api")
+
+
+#: The answer when every database connection of the worker stayed busy too long.
+BUSY = "portail très sollicité, réessayez dans quelques secondes"
+RETRY_AFTER = "5"
 
 
 class ApiError(Exception):
@@ -113,6 +119,15 @@ def install(app: FastAPI) -> None:
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)
         return JSONResponse(_body("base de données indisponible", "database"), status_code=503)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        # Every connection of this worker's pool stayed busy for PORTAL_DB_POOL_TIMEOUT:
+        # a station retries its sync later, nothing was written.
+        log.warning("database pool exhausted: request answered 503")
+        return JSONResponse(
+            _body(BUSY, "database"), status_code=503, headers={"Retry-After": RETRY_AFTER}
+        )
 
     app.add_middleware(BodyLimit)
 

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from portal_sync_api import __version__, web
+from portal_sync_api import __version__, background, web
 from portal_sync_api.api import errors
 from portal_sync_api.api.routes import children, families, health, payments, schools, sync
 from portal_sync_api.core.config import Settings
 from portal_sync_api.core.db import make_engine, make_sessionmaker
-from portal_sync_api.mail.lifespan import mail_lifespan
 from portal_sync_api.schemas import MealBatchIn
 
 
@@ -24,9 +23,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         title="Portail cantine — API de synchronisation",
         version=__version__,
         description="Stations, familles et intendance (voir docs/sync-protocol.md).",
-        lifespan=mail_lifespan(settings),  # the mail sender thread, when mail can go out
+        lifespan=background.lifespan(settings),  # mail, notices, payment expiry
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.pool)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.settings = settings

@@ -42,6 +42,33 @@ def normalize_database_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class PoolSettings:
+    """The PostgreSQL connections one portal process may hold (SQLite ignores them).
+
+    Each ``serve`` worker has its own pool: workers × (``size`` + ``max_overflow``), plus
+    the two connections of the background work, must stay below the server's
+    ``max_connections`` minus what backups and administrators need (docs/operations.md §13).
+    """
+
+    #: Connections kept open (``PORTAL_DB_POOL_SIZE``).
+    size: int = 5
+    #: Extra connections opened under a burst and closed after (``PORTAL_DB_MAX_OVERFLOW``).
+    max_overflow: int = 5
+    #: Seconds a request waits for a free connection before the portal answers 503
+    #: (``PORTAL_DB_POOL_TIMEOUT``).
+    timeout: int = 30
+    #: The URL points at PgBouncer in transaction mode (``PORTAL_DB_PGBOUNCER``): no
+    #: server-side prepared statements and no per-connection settings, which would outlive
+    #: the transaction on a server connection another client gets next.
+    pgbouncer: bool = False
+
+    @property
+    def limit(self) -> int:
+        """The most connections this pool ever opens."""
+        return self.size + self.max_overflow
+
+
+@dataclass(frozen=True)
 class Settings:
     """What the portal process needs to know."""
 
@@ -89,6 +116,13 @@ class Settings:
     #: Minutes after which an online payment nothing settled is given up as expired, once
     #: the provider was asked its status (``PORTAL_PAYMENT_PENDING_MINUTES``).
     payment_pending_minutes: int = 60
+    #: The database connections of this process (``PORTAL_DB_*``).
+    pool: PoolSettings = field(default_factory=PoolSettings)
+    #: Whether this process runs the background work: mail sender, notice pass, expiry of
+    #: pending payments (``PORTAL_BACKGROUND_TASKS``, ``on`` by default). ``serve
+    #: --workers N`` runs it once in its supervising process and turns it off in the
+    #: workers, so a mail is never sent by two processes at once.
+    background_tasks: bool = True
 
     def __post_init__(self) -> None:
         if self.payment_provider == "sandbox" and not (
@@ -127,6 +161,13 @@ class Settings:
             payment_pending_minutes=_env_minutes(
                 "PORTAL_PAYMENT_PENDING_MINUTES", cls.payment_pending_minutes
             ),
+            pool=PoolSettings(
+                size=_env_count("PORTAL_DB_POOL_SIZE", PoolSettings.size, minimum=1),
+                max_overflow=_env_count("PORTAL_DB_MAX_OVERFLOW", PoolSettings.max_overflow),
+                timeout=_env_count("PORTAL_DB_POOL_TIMEOUT", PoolSettings.timeout, minimum=1),
+                pgbouncer=_env_flag("PORTAL_DB_PGBOUNCER", default=False),
+            ),
+            background_tasks=_env_flag("PORTAL_BACKGROUND_TASKS", default=True),
         )
 
 
@@ -173,3 +214,22 @@ def _env_minutes(name: str, default: int) -> int:
     if not value.isdigit() or not 0 < int(value) <= 7 * 24 * 60:
         raise DataError(name, f"durée en minutes invalide: {value!r}")
     return int(value)
+
+
+def _env_count(name: str, default: int, *, minimum: int = 0) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not minimum <= int(value) <= 1000:
+        raise DataError(name, f"nombre entier de {minimum} à 1000 attendu: {value!r}")
+    return int(value)
+
+
+def _env_flag(name: str, *, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    flags = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+    if value.lower() not in flags:
+        raise DataError(name, f"on ou off attendu: {value!r}")
+    return flags[value.lower()]

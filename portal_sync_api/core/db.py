@@ -11,7 +11,7 @@ from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal_sync_api.core.config import normalize_database_url
+from portal_sync_api.core.config import PoolSettings, normalize_database_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,11 +51,12 @@ def _create_private(url: str) -> None:
     os.close(fd)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     """An engine for ``url`` with the pragmas and pool settings the portal relies on.
 
     ``hide_parameters``: an error (an integrity error above all) is logged with its class
     and the statement, never the values bound to it (family ids, amounts, e-mails).
+    ``pool`` bounds the PostgreSQL connections this engine opens (default: 5 + 5).
     """
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
@@ -67,18 +68,30 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # JIT compilation costs more than it saves on the short, indexed queries of a sync
-    # (measured: it doubled the first-pull time of a 300 000-row feed).
+    pool = pool or PoolSettings()
     engine = create_engine(
         url,
         pool_pre_ping=True,
         hide_parameters=True,
-        pool_size=10,
-        max_overflow=10,
-        connect_args={"options": "-c jit=off"},
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        pool_timeout=pool.timeout,
+        connect_args=_psycopg_connect_args(pool),
     )
     event.listen(engine, "connect", _psycopg_binary_arrays)
     return engine
+
+
+def _psycopg_connect_args(pool: PoolSettings) -> dict[str, Any]:
+    if pool.pgbouncer:
+        # In transaction mode a client gets any server connection for each transaction:
+        # a statement psycopg prepared on one (it does after 5 runs) is unknown on the
+        # next, and a startup ``options`` is refused. Set ``jit = off`` on the database
+        # instead (ALTER DATABASE … SET jit = off, docs/operations.md §13).
+        return {"prepare_threshold": None}
+    # JIT compilation costs more than it saves on the short, indexed queries of a sync
+    # (measured: it doubled the first-pull time of a 300 000-row feed).
+    return {"options": "-c jit=off"}
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

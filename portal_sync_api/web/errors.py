@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("portal_sync_api.web")
@@ -24,6 +25,7 @@ _TITLES = {
     405: "Action impossible",
     413: "Envoi trop volumineux",
     500: "Erreur du portail",
+    503: "Portail très sollicité",
 }
 _MESSAGES = {
     400: "La demande est incomplète ou mal formée : revenez à la page précédente.",
@@ -32,6 +34,7 @@ _MESSAGES = {
     405: "Cette action n'est pas possible sur cette page.",
     413: "L'envoi est trop volumineux.",
     500: "Une erreur imprévue est survenue. Réessayez dans quelques instants.",
+    503: "Le portail reçoit beaucoup de demandes en ce moment. Réessayez dans quelques secondes.",
 }
 
 
@@ -84,6 +87,7 @@ def install(app: FastAPI) -> None:
     ``api.errors.install`` registered before."""
     json_http = app.exception_handlers.get(StarletteHTTPException)
     json_validation = app.exception_handlers.get(RequestValidationError)
+    json_busy = app.exception_handlers.get(PoolTimeout)
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, exc: WebError) -> Response:
@@ -104,6 +108,15 @@ def install(app: FastAPI) -> None:
         if is_api(request.url.path) and json_validation is not None:
             return await _call(json_validation, request, exc)
         return error_page(request, 400)
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout) -> Any:
+        if is_api(request.url.path) and json_busy is not None:
+            return await _call(json_busy, request, exc)
+        log.warning("database pool exhausted: page answered 503")
+        page = error_page(request, 503)
+        page.headers["Retry-After"] = "5"
+        return page
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
