@@ -23,6 +23,7 @@ import base64
 import hashlib
 import hmac
 import os
+import random
 import re
 import time
 import uuid
@@ -30,22 +31,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
 from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cantine_contract.offline_export import public_key as export_public_key
+from cantine_harness.calendar import school_days
 from cantine_harness.portal import migrate
 from cantine_harness.school import build_school
 from portal_sync_api.core.config import normalize_database_url
 from portal_sync_api.core.db import make_engine, session_scope
 from portal_sync_api.core.security import hash_token
+from portal_sync_api.crud.accounts import Principal
+from portal_sync_api.crud.meals import BatchItem, ingest
+from portal_sync_api.crud.payments import record_counter
 from portal_sync_api.migrate import alembic_config
+from portal_sync_api.models import (
+    Card,
+    Child,
+    Family,
+    FamilyBalance,
+    Reservation,
+    School,
+    Station,
+    Tariff,
+)
+from portal_sync_api.schemas import MealIn, VoidIn
 
 #: Bumped whenever what a template holds changes, so older templates are not reused.
-SEED_VERSION = 1
+SEED_VERSION = 2
 #: The school year of the generated reservations (cantine_harness/calendar.py days).
 YEAR_START = date(2026, 9, 1)
 YEAR_END = date(2027, 7, 3)
@@ -194,8 +213,10 @@ def intendance_email(school: str) -> str:
 
 
 def build_first_school(url: str, shape: Shape) -> None:
-    """The first school through the real loaders: roster, credits, a year of reservations
-    and the feed rows they write."""
+    """The first school through the real code: roster, credits and a year of reservations
+    (the loaders), its stations, then every school day before :data:`DAY` served at its
+    lines (``crud.meals.ingest``, as a push does) and the counter payments of families
+    running low (``crud.payments.record_counter``, as the intendance's page does)."""
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
@@ -207,8 +228,119 @@ def build_first_school(url: str, shape: Shape) -> None:
                 end=YEAR_END,
                 seed=shape.seed,
             )
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            add_stations(conn, shape, codes=shape.codes[:1])
+        rng = random.Random(shape.seed)
+        for day in school_days(YEAR_START, until=DAY - timedelta(days=1)):
+            with session_scope(engine) as session:
+                if day.isoweekday() == 1:
+                    top_up(session, shape, day, rng)
+                serve(session, shape, day, rng)
     finally:
         engine.dispose()
+
+
+#: Of the reserved pupils, those who come to lunch; of the meals, those voided at once.
+TURNOUT = 0.95
+VOIDED = 0.003
+#: Monday's counter payments: families under the floor bring a cheque.
+TOPUP_FLOOR_CENTS = 1500
+TOPUP_CENTS = 5000
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def serve(session: Session, shape: Shape, day: date, rng: random.Random) -> None:
+    """The lunch of ``day`` at the first school: most reserved pupils pass at one of the
+    school's lines and pay their tariff (nothing when prepaid or on a forfait); a few
+    meals are voided at once. One ``ingest`` a station, as its push would apply it."""
+    school = session.execute(select(School).where(School.code == shape.codes[0])).scalar_one()
+    prices = dict(
+        session.execute(
+            select(Tariff.tariff, Tariff.price_cents).where(
+                Tariff.school_id == school.id, Tariff.service == "dejeuner"
+            )
+        ).all()
+    )
+    diners = session.execute(
+        select(Child.ref, Child.tariff, Child.regime, Reservation.prepaid, Card.code)
+        .join(Reservation, Reservation.child_id == Child.id)
+        .outerjoin(Card, (Card.child_id == Child.id) & (Card.status == "active"))
+        .where(Child.school_id == school.id, Reservation.day == day)
+        .order_by(Child.ref)
+    ).all()
+    stations = (
+        session.execute(
+            select(Station).where(Station.school_id == school.id).order_by(Station.name)
+        )
+        .scalars()
+        .all()
+    )
+    batches: list[list[BatchItem]] = [[] for _ in stations]
+    opening = datetime.combine(day, datetime.min.time(), _PARIS).replace(hour=11, minute=20)
+    for n, (ref, tariff, regime, prepaid, card) in enumerate(diners):
+        if rng.random() >= TURNOUT:
+            continue
+        served = opening + timedelta(seconds=n * 7 + rng.randint(0, 6))
+        meal_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        charge = 0 if prepaid or regime == "forfait" else prices[tariff]
+        batch = batches[n % len(stations)]
+        batch.append(
+            MealIn.model_validate(
+                {
+                    "id": meal_id,
+                    "child_id": ref,
+                    "card": card,
+                    "source": "wedge" if card else "manual",
+                    "service": "dejeuner",
+                    "business_date": day.isoformat(),
+                    "served_at": served.isoformat(),
+                    "reason": "reserved",
+                    "charged_cents": charge,
+                }
+            )
+        )
+        if rng.random() < VOIDED:
+            batch.append(
+                VoidIn.model_validate(
+                    {
+                        "kind": "void",
+                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "meal_id": meal_id,
+                        "voided_at": (served + timedelta(minutes=1)).isoformat(),
+                        "reason": "erreur de carte",
+                    }
+                )
+            )
+    received = datetime.combine(day, datetime.min.time(), UTC).replace(hour=14)
+    for station, batch in zip(stations, batches, strict=True):
+        ingest(session, station=station, items=batch, now=received)
+
+
+def top_up(session: Session, shape: Shape, day: date, rng: random.Random) -> None:
+    """Monday at the counter: each family of the first school whose balance is under
+    :data:`TOPUP_FLOOR_CENTS` brings a cheque (most of them; a few stay low)."""
+    school = session.execute(select(School).where(School.code == shape.codes[0])).scalar_one()
+    low = session.execute(
+        select(Family.ref)
+        .join(FamilyBalance, FamilyBalance.family_id == Family.id)
+        .where(Family.school_id == school.id, FamilyBalance.balance_cents < TOPUP_FLOOR_CENTS)
+        .order_by(Family.ref)
+    ).scalars()
+    principal = Principal(
+        kind="intendance", school_id=school.id, family_id=None, email=intendance_email(school.code)
+    )
+    at = datetime.combine(day, datetime.min.time(), UTC).replace(hour=8)
+    for n, ref in enumerate(low):
+        if rng.random() < 0.9:
+            record_counter(
+                session,
+                principal,
+                family_ref=ref,
+                amount_cents=TOPUP_CENTS,
+                method="cheque",
+                reference=f"CHQ-{day:%Y%m%d}-{n:04d}",
+                now=at + timedelta(minutes=n),
+            )
 
 
 def _columns(conn: psycopg.Connection, table: str) -> list[str]:
@@ -227,17 +359,18 @@ def _clone(
     where: str,
     overrides: dict[str, str],
     skip: tuple[str, ...] = ("id",),
+    joins: str = "",
 ) -> int:
     """Copy the first school's rows of ``table`` into every other school: one
     INSERT … SELECT over ``clone_map`` (``m``: n, code, school_id) joined to the source
-    rows (``src``). Columns named in ``overrides`` take that SQL expression; the others
-    (including columns added by later migrations) are copied as they are."""
+    rows (``src``) and ``joins``. Columns named in ``overrides`` take that SQL expression;
+    the others (including columns added by later migrations) are copied as they are."""
     columns = [c for c in _columns(conn, table) if c not in skip]
     values = ", ".join(overrides.get(c, f'src."{c}"') for c in columns)
     names = ", ".join(f'"{c}"' for c in columns)
     cursor = conn.execute(
         f"INSERT INTO {table} ({names}) SELECT {values} "
-        f"FROM {table} AS src CROSS JOIN clone_map AS m WHERE {where}"
+        f"FROM {table} AS src CROSS JOIN clone_map AS m {joins} WHERE {where}"
     )
     return cursor.rowcount
 
@@ -262,27 +395,68 @@ def _feed_text(column: str, first: str) -> str:
     )
 
 
+def _payment_ref(expression: str) -> str:
+    """The clone's payment reference (``PAY-`` and 16 hex digits, as ``new_ref``) for
+    the first school's reference ``expression``."""
+    return f"'PAY-' || upper(substr(md5(m.code || {expression}), 1, 16))"
+
+
+def _ledger_reference(first: str) -> str:
+    """The clone's ledger reference: meal, void and payment entries name the clone's
+    keys; credits name the clone's family."""
+    tail = "substr(src.reference, strpos(src.reference, ':') + 1)"
+    return (
+        "CASE split_part(src.reference, ':', 1) "
+        f"WHEN 'meal' THEN 'meal:' || md5(m.code || {tail}) "
+        f"WHEN 'void' THEN 'void:' || md5(m.code || {tail}) "
+        f"WHEN 'payment' THEN 'payment:' || {_payment_ref(tail)} "
+        f"ELSE replace(src.reference, 'F{first}', 'F' || m.code) END"
+    )
+
+
+def _audit_detail() -> str:
+    """An audit entry's JSON with the payment it names made the clone's."""
+    paid = "(src.detail::json -> 'after' ->> 'payment')"
+    return f"coalesce(replace(src.detail, {paid}, {_payment_ref(paid)}), src.detail)"
+
+
 def clone_schools(conn: psycopg.Connection, shape: Shape) -> None:
     """Every other school as a copy of the first, set-based, table by table."""
     first = shape.codes[0]
-    first_id = conn.execute("SELECT id FROM schools WHERE code = %s", (first,)).fetchone()
-    assert first_id is not None
+    found = conn.execute("SELECT id FROM schools WHERE code = %s", (first,)).fetchone()
+    assert found is not None
+    first_id = int(found[0])
+    # The rows are consistent by construction: no foreign-key check per row, and no
+    # ledger trigger (family_balances is cloned with the ledger it sums).
+    conn.execute("SET LOCAL session_replication_role = replica")
     conn.execute("CREATE TEMP TABLE clone_map (n integer, code text, school_id integer)")
     with conn.cursor().copy("COPY clone_map (n, code) FROM STDIN") as copy:
         for n, code in enumerate(shape.codes[1:], start=1):
             copy.write_row((n, code))
-    src_school = f"src.school_id = {int(first_id[0])}"
     _clone(
         conn,
         "schools",
-        where=f"src.id = {int(first_id[0])}",
+        where=f"src.id = {first_id}",
         overrides={"code": "m.code", "name": f"replace(src.name, '{first}', m.code)"},
     )
     conn.execute(
         "UPDATE clone_map SET school_id = schools.id FROM schools "
         "WHERE schools.code = clone_map.code"
     )
+    add_stations(conn, shape, codes=shape.codes[1:])
+    # Each first-school station and the same-named station of every clone.
+    conn.execute(
+        "CREATE TEMP TABLE station_map AS SELECT a.id AS old_id, b.school_id, b.id AS new_id "
+        "FROM stations a JOIN stations b ON b.name = a.name AND b.school_id <> a.school_id "
+        f"WHERE a.school_id = {first_id}"
+    )
+    by_station = "JOIN station_map sm ON sm.old_id = src.station_id AND sm.school_id = m.school_id"
+    src_school = f"src.school_id = {first_id}"
+    first_school = f"school_id = {first_id}"
+    of_first_child = f"src.child_id IN (SELECT id FROM children WHERE {first_school})"
+    of_first_family = f"src.family_id IN (SELECT id FROM families WHERE {first_school})"
     school = {"school_id": "m.school_id"}
+    actor = f"replace(src.{{}}, '.{first}@', '.' || m.code || '@')"
     _clone(conn, "school_counters", where=src_school, overrides=school, skip=())
     _clone(conn, "services", where=src_school, overrides=school)
     _clone(conn, "tariffs", where=src_school, overrides=school)
@@ -310,29 +484,65 @@ def clone_schools(conn: psycopg.Connection, shape: Shape) -> None:
         },
         skip=(),
     )
-    first_school = f"school_id = {int(first_id[0])}"
-    of_first_child = f"src.child_id IN (SELECT id FROM children WHERE {first_school})"
-    of_first_family = f"src.family_id IN (SELECT id FROM families WHERE {first_school})"
+    card = f"m.code || substr(src.card, {len(first) + 1})"
     _clone(
         conn,
         "cards",
         where=of_first_child,
-        overrides={
-            "code": f"m.code || substr(src.code, {len(first) + 1})",
-            "child_id": _key("child_id"),
-        },
+        overrides={"code": card.replace("src.card", "src.code"), "child_id": _key("child_id")},
         skip=(),
     )
     _clone(conn, "reservations", where=of_first_child, overrides={"child_id": _key("child_id")})
-    # The ledger's trigger (migration 0002) fills family_balances from these inserts.
+    _clone(
+        conn,
+        "meals",
+        where=src_school,
+        overrides={
+            **school,
+            "id": _key("id"),
+            "station_id": "sm.new_id",
+            "child_id": _key("child_id"),
+            "card": card,
+        },
+        skip=(),
+        joins=by_station,
+    )
+    _clone(
+        conn,
+        "voids",
+        where=src_school,
+        overrides={
+            **school,
+            "id": _key("id"),
+            "meal_id": _key("meal_id"),
+            "station_id": "sm.new_id",
+        },
+        skip=(),
+        joins=by_station,
+    )
+    _clone(
+        conn,
+        "payments",
+        where=src_school,
+        overrides={
+            **school,
+            "ref": _payment_ref("src.ref"),
+            "family_id": _key("family_id"),
+            "created_by": actor.format("created_by"),
+        },
+    )
     _clone(
         conn,
         "ledger",
         where=of_first_family,
-        overrides={
-            "family_id": _key("family_id"),
-            "reference": f"replace(src.reference, 'F{first}', 'F' || m.code)",
-        },
+        overrides={"family_id": _key("family_id"), "reference": _ledger_reference(first)},
+    )
+    _clone(
+        conn,
+        "family_balances",
+        where=of_first_family,
+        overrides={"family_id": _key("family_id")},
+        skip=(),
     )
     _clone(
         conn,
@@ -343,22 +553,34 @@ def clone_schools(conn: psycopg.Connection, shape: Shape) -> None:
     )
     _clone(
         conn,
+        "audit_log",
+        where=src_school,
+        overrides={
+            **school,
+            "actor": actor.format("actor"),
+            "subject": f"replace(src.subject, 'F{first}', 'F' || m.code)",
+            "detail": _audit_detail(),
+        },
+    )
+    _clone(
+        conn,
         "changes",
         where=src_school,
         overrides={**school, "key": _feed_text("key", first), "data": _feed_text("data", first)},
         skip=(),
     )
-    conn.execute("DROP TABLE clone_map")
+    conn.execute("DROP TABLE clone_map, station_map")
 
 
-def add_stations(conn: psycopg.Connection, shape: Shape) -> None:
-    """:data:`STATIONS_PER_SCHOOL` stations a school, ``ligne-1``…, with hashed tokens."""
+def add_stations(conn: psycopg.Connection, shape: Shape, *, codes: tuple[str, ...]) -> None:
+    """:data:`STATIONS_PER_SCHOOL` stations for each school of ``codes``, ``ligne-1``…,
+    with hashed tokens."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
     ids: dict[str, int] = dict(conn.execute("SELECT code, id FROM schools").fetchall())
     with conn.cursor().copy(
         "COPY stations (school_id, name, token_hash, created_at, export_key) FROM STDIN"
     ) as copy:
-        for code in shape.codes:
+        for code in codes:
             for n in range(1, STATIONS_PER_SCHOOL + 1):
                 name = f"ligne-{n}"
                 token = station_token(school=code, name=name, seed=shape.seed)
@@ -422,7 +644,6 @@ def build(server_url: str, shape: Shape, name: str) -> float:
         with psycopg.connect(_database_url(server_url, building)) as conn:
             if shape.schools > 1:
                 clone_schools(conn, shape)
-            add_stations(conn, shape)
             add_logins(conn, shape)
             conn.commit()
         with psycopg.connect(_database_url(server_url, building), autocommit=True) as conn:

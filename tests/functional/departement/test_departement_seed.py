@@ -5,6 +5,8 @@ built once and never reused half-built, and its copies are dropped."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -45,6 +47,35 @@ def test_the_manifest_names_every_school_station_login_and_card(
     )
     reserved = sum(c.reserved for c in seeded.cards) / len(seeded.cards)
     assert 0.75 < reserved < 0.95  # build_school reserves ~85 % of pupils each day
+
+
+def test_every_clone_holds_the_first_schools_history_and_balances_its_ledger(
+    small_departement: Departement,
+) -> None:
+    query = (
+        "SELECT s.code, "
+        "(SELECT count(*) FROM meals x WHERE x.school_id = s.id), "
+        "(SELECT count(*) FROM voids x WHERE x.school_id = s.id), "
+        "(SELECT count(*) FROM payments x WHERE x.school_id = s.id), "
+        "(SELECT count(*) FROM audit_log x WHERE x.school_id = s.id), "
+        "(SELECT count(*) FROM ledger l JOIN families f ON f.id = l.family_id "
+        " WHERE f.school_id = s.id), "
+        "(SELECT count(*) FROM families f JOIN family_balances b ON b.family_id = f.id "
+        " WHERE f.school_id = s.id AND b.balance_cents <> "
+        " (SELECT sum(amount_cents) FROM ledger l WHERE l.family_id = f.id)) "
+        "FROM schools s ORDER BY s.code"
+    )
+    with psycopg.connect(small_departement.url.replace("+psycopg", "")) as conn:
+        rows = conn.execute(query).fetchall()
+        days = conn.execute("SELECT min(business_date), max(business_date) FROM meals").fetchone()
+    assert [r[0] for r in rows] == list(small_departement.schools)
+    first = rows[0][1:]
+    meals, voids, payments, audits, entries, unbalanced = first
+    assert meals > 3000 and voids > 0 and payments > 0 and audits == payments
+    assert entries > payments + voids  # also the meals charged and the first credits
+    assert unbalanced == 0
+    assert all(r[1:] == first for r in rows)
+    assert days == (seed.YEAR_START, small_departement.day - timedelta(days=1))
 
 
 def test_a_station_of_the_third_school_pulls_its_own_feed_the_same_as_the_first_schools(
