@@ -634,7 +634,7 @@ def build(server_url: str, shape: Shape, name: str) -> float:
     returns the build's seconds."""
     started = time.perf_counter()
     admin = admin_url(server_url)
-    building = f"{_BUILD_PREFIX}_{uuid.uuid4().hex[:12]}"
+    building = f"{_build_prefix(name)}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{building}"')
     try:
@@ -678,18 +678,22 @@ def ensure_template(server_url: str, shape: Shape) -> tuple[str, float | None]:
         try:
             if _exists(conn, name):
                 return name, None
-            _drop_dead_builds(conn)
+            _drop_dead_builds(conn, name)
             return name, build(server_url, shape, name)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
 
 
-def _drop_dead_builds(conn: psycopg.Connection) -> None:
-    """Drop build databases nobody is connected to (their builder died)."""
+def _build_prefix(name: str) -> str:
+    """The name every build of template ``name`` starts with (63 characters at most)."""
+    return f"{_BUILD_PREFIX}_{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+
+
+def _drop_dead_builds(conn: psycopg.Connection, name: str) -> None:
+    """Drop what earlier builds of template ``name`` left: the caller holds the build
+    lock, so their builders are gone (builds of other templates are left alone)."""
     rows = conn.execute(
-        "SELECT datname FROM pg_database d WHERE datname LIKE %s AND NOT EXISTS "
-        "(SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
-        (f"{_BUILD_PREFIX}_%",),
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{_build_prefix(name)}_%",)
     ).fetchall()
     for (dead,) in rows:
         conn.execute(f'DROP DATABASE IF EXISTS "{dead}" WITH (FORCE)')

@@ -184,3 +184,20 @@ def test_a_build_that_fails_half_way_leaves_no_template(
         ensure_template(server, shape)
     assert building and not database_exists(server, building[0])
     assert not database_exists(server, shape.template_name(seed.alembic_head()))
+
+
+def test_the_next_builder_drops_what_a_killed_build_left(server_url: str) -> None:
+    shape = Shape(schools=2, pupils=20, seed=98)
+    name = shape.template_name(seed.alembic_head())
+    dead = f"{seed._build_prefix(name)}_killed00"
+    with psycopg.connect(seed.admin_url(server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{dead}"')
+    try:
+        assert ensure_template(server_url, shape)[0] == name
+        assert not database_exists(server_url, dead)
+        assert database_exists(server_url, name)
+    finally:
+        with psycopg.connect(seed.admin_url(server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dead}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
