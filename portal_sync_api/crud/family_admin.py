@@ -240,7 +240,7 @@ def _with_since(session: Session, rows: list[FamilyRow], key_of: dict[str, str])
             select(FamilyNoticeState.family_id, FamilyNoticeState.relances_sent).where(
                 FamilyNoticeState.family_id.in_(keys)
             )
-        ).tuples()
+        )
     }
     return [
         replace(

@@ -288,7 +288,7 @@ def _payment_labels(session: Session, *, family_id: str) -> dict[str, str]:
         select(Payment.ref, Payment.provider_txn, Payment.method).where(
             Payment.family_id == family_id
         )
-    ).tuples()
+    )
     for ref, txn, method in rows:
         label = PAYMENT_LABELS.get(method)
         if label is not None:
