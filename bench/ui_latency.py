@@ -170,7 +170,7 @@ def expected(line: RecordingLine) -> list[tuple[str, ...]]:
     """Pieces of the verdict panel for the last scan: the big word, the reason, who (and
     the photo's half blocks when the child has one)."""
     from station.ui.format import child_name, verdict_headline
-    from station.ui.widgets.serving.verdict_banner import big_text
+    from station.ui.widgets.block_font import big_text
 
     verdict = line.last
     word = "ERREUR" if verdict is None else "SERVI" if verdict.served else "REFUSÉ"
@@ -216,7 +216,9 @@ def set_photos(store: Store, files: dict[str, Path] | None) -> None:
 
 async def screen_latencies(
     line: RecordingLine, clock: FixedClock, codes: list[str], rng: random.Random
-) -> list[float]:
+) -> tuple[list[float], str]:
+    """Seconds from each scan to the frame showing its verdict, and the colour system the
+    frames were encoded for (a photo's colours cost more to encode for fewer colours)."""
     from station.ui.app import build_app
     from station.ui.messages import ScanReceived
     from station.ui.widgets.serving.verdict_panel import VerdictPanel
@@ -245,7 +247,7 @@ async def screen_latencies(
                 if line.scanned and terminal.shows(panel, expected(line)):
                     break
             out.append(terminal.written_at - t0)
-    return out
+    return out, app.console.color_system or "truecolor"
 
 
 def probe(kind: str, database: str) -> None:
@@ -327,7 +329,8 @@ def main() -> None:
         misses = PICTURES.misses
         # The runs without and with photos alternate, a block of scans each on a day of its
         # own, so a shared machine's load weighs on both alike.
-        screen, photos = [], []
+        screen: list[float] = []
+        photos: list[float] = []
         codes = scan_codes(rng), scan_codes(rng)
         size = SCANS // BLOCKS
         for block in range(BLOCKS):
@@ -335,7 +338,7 @@ def main() -> None:
                 set_photos(store, photo_files if with_photos else None)
                 clock.set(noon(days[41 + 2 * block + with_photos]))
                 chunk = codes[with_photos][block * size : (block + 1) * size]
-                timed = asyncio.run(screen_latencies(line, clock, chunk, rng))
+                timed, colours = asyncio.run(screen_latencies(line, clock, chunk, rng))
                 (photos if with_photos else screen).extend(timed)
         decoded_at_scan = PICTURES.misses - misses
         store.close()
@@ -412,7 +415,8 @@ def main() -> None:
         "(posted as a reader thread does, 50–100 ms apart so each finds the app idle at a "
         "random point of its 60 Hz frame clock; timed until the frame showing the verdict "
         "word, reason and name in the panel has been encoded for the terminal, 128×40 "
-        f"headless) and {SCANS} engine-only scans on another day of the same file; and "
+        f"headless, frames encoded for the {colours!r} colour system) and {SCANS} "
+        "engine-only scans on another day of the same file; and "
         f"{SCANS} more scans through the app while each of the {PUPILS} pupils has a photo "
         f"(alternating with the scans without photos in blocks of {SCANS // BLOCKS}, each "
         "on a day of its own, so the machine's load weighs on both alike; "
