@@ -214,6 +214,8 @@ class Recorder:
         self.groups = {group: GroupStats() for group in GROUPS}
         self.cap = cap
         self.sent = 0
+        #: Meals and voids in the pushes answered (retries included).
+        self.pushed_items = 0
 
     async def send(
         self, group: str, client: httpx.AsyncClient, method: str, url: str, **kwargs: Any
@@ -386,6 +388,7 @@ async def _push(
     if not isinstance(results, list) or len(results) != len(batch):
         sync.recorder.wrong(PUSH, "results do not match the batch")
         return None
+    sync.recorder.pushed_items += len(batch)
     return results
 
 
@@ -739,7 +742,10 @@ def http_client(url: str, token: str | None = None, timeout: float = 30.0) -> ht
         headers=headers,
         timeout=timeout,
         verify=_SSL,
-        limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+        # An idle connection is dropped before uvicorn's 5 s keep-alive timeout closes it
+        # from the other end: a request sent on a connection the server is closing fails
+        # on the client's side, which is no measure of the portal.
+        limits=httpx.Limits(max_connections=2, max_keepalive_connections=1, keepalive_expiry=4),
     )
 
 
@@ -1380,6 +1386,8 @@ class Run:
     load_before: float
     load_after: float
     pool_ceiling: int
+    #: Workers uvicorn's supervisor killed and restarted (no answer to its 5 s health check).
+    worker_restarts: int
 
 
 def _ms(value: float) -> str:
@@ -1570,13 +1578,58 @@ def misses(run: Run) -> list[str]:
     return missed
 
 
+def demand(run: Run) -> dict[str, float]:
+    """Seconds of work per second the lunch brought each group, at the time one request
+    takes alone (its reference p50); pushes scaled by their size against the reference's
+    (an upper bound: part of a push's time does not grow with its size)."""
+    load, alone = run.outcome.load.recorder, run.outcome.reference.recorder
+
+    def per_push(recorder: Recorder) -> float:
+        return recorder.pushed_items / max(1, len(recorder.groups[PUSH].latencies))
+
+    work = {}
+    for name in GROUPS:
+        scale = per_push(load) / max(per_push(alone), 1e-9) if name == PUSH else 1.0
+        seconds = load.groups[name].requests * alone.groups[name].ms(50) / 1000 * scale
+        work[name] = seconds / run.outcome.load.wall
+    return work
+
+
+def demand_line(run: Run) -> str:
+    """The work each group brought, largest first, against the machine's cores."""
+    work = demand(run)
+    load, alone = run.outcome.load.recorder, run.outcome.reference.recorder
+    sizes = (
+        f"{load.pushed_items / max(1, len(load.groups[PUSH].latencies)):.0f} items a push, "
+        f"{alone.pushed_items / max(1, len(alone.groups[PUSH].latencies)):.0f} alone"
+    )
+    parts = ", ".join(
+        f"{name} {seconds:.2f}" + (f" ({sizes})" if name == PUSH else "")
+        for name, seconds in sorted(work.items(), key=lambda kv: -kv[1])
+    )
+    return (
+        f"Work the lunch brought, in seconds per second at each request's time alone: {parts}; "
+        f"{sum(work.values()):.2f} in all, for {os.cpu_count()} cores that the portal shares "
+        "with the database, the generator and other work."
+    )
+
+
 def verdict(run: Run) -> str:
     """Targets met, or which were missed and what ran out."""
     missed = misses(run)
+    restarts = (
+        f" uvicorn's supervisor killed and replaced {run.worker_restarts} worker(s) that did "
+        "not answer its 5 s health check (their connections cut: the transport errors)."
+        if run.worker_restarts
+        else ""
+    )
     if not missed:
-        return "Every target met."
+        return "Every target met." + restarts
     word = "Missed" if run.workers == TARGET_WORKERS else "Beyond the 2-worker targets"
-    return f"{word}: {'; '.join(missed)}. What ran out: {bottleneck(run)}."
+    return (
+        f"{word}: {'; '.join(missed)}. What ran out: {bottleneck(run)}.{restarts} "
+        + demand_line(run)
+    )
 
 
 def run_section(run: Run) -> str:
@@ -1630,6 +1683,10 @@ def render(runs: Sequence[Run]) -> str:
 # -- entry point -----------------------------------------------------------------------------
 
 
+#: What uvicorn's supervisor logs when it replaces a worker that did not answer in time.
+_RESTARTED = re.compile(r"Child process \[\d+\] died")
+
+
 def run_setup(server: str, dep: Departement, plan: Plan, workers: int) -> RunSetup:
     """The facts of the copy, its cards by school, the mean batch of a cycle."""
     cards_by_school: dict[str, list[CardToday]] = {}
@@ -1647,13 +1704,15 @@ def run_workers(server: str, plan: Plan, workers: int) -> Run:
         tempfile.TemporaryDirectory(prefix="departement-load-") as tmp,
     ):
         setup = run_setup(server, dep, plan, workers)
-        with running_portal(dep.url, workers, Path(tmp) / "portal.log") as (url, pid):
+        log = Path(tmp) / "portal.log"
+        with running_portal(dep.url, workers, log) as (url, pid):
             load_before = os.getloadavg()[0]
             outcome = asyncio.run(replay(url, pid, setup))
             load_after = os.getloadavg()[0]
+        restarts = len(_RESTARTED.findall(log.read_text(errors="replace")))
         checks = check(dep, outcome)
     pool_ceiling = connections_needed(Settings.from_env(dep.url), workers)
-    return Run(workers, setup, outcome, checks, load_before, load_after, pool_ceiling)
+    return Run(workers, setup, outcome, checks, load_before, load_after, pool_ceiling, restarts)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
