@@ -136,7 +136,11 @@ class Family(Base):
     """
 
     __tablename__ = "families"
-    __table_args__ = (Index("ix_families_school_ref", "school_id", "ref", unique=True),)
+    __table_args__ = (
+        Index("ix_families_school_ref", "school_id", "ref", unique=True),
+        # A family by the school's id across schools (a family's page, lookups by ref).
+        Index("ix_families_ref", "ref"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: ``None`` only for a family of a database older than scoped ids that no child
@@ -350,6 +354,8 @@ class Meal(Base):
         Index("ix_meals_school_ref", "school_id", "ref", unique=True),
         Index("ix_meals_child_day_service", "child_id", "business_date", "service"),
         Index("ix_meals_school_day", "school_id", "business_date"),
+        # The meals each station sent today (the intendance's « Postes » page).
+        Index("ix_meals_school_received", "school_id", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -395,6 +401,8 @@ class AuditEntry(Base):
     after. Append-only: nothing updates or deletes a row."""
 
     __tablename__ = "audit_log"
+    # The school's « Journal », newest first.
+    __table_args__ = (Index("ix_audit_log_school_at", "school_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[str] = mapped_column(String(40))
