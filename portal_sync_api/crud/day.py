@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal_sync_api.crud.reads import consumption
+from portal_sync_api.crud.reads import consumption, not_voided
 from portal_sync_api.crud.schools import services_of
-from portal_sync_api.models import Meal, School, Void
+from portal_sync_api.models import Meal, School
 from portal_sync_api.schemas import ConsumptionPublic
 
 #: Width of one bar of the passes chart, in minutes.
@@ -127,8 +127,7 @@ def passes_per_slice(
     offset = func.substr(Meal.served_at, func.length(Meal.served_at) - 5, 6).label("offset")
     rows = session.execute(
         select(Meal.service, slice_text, offset, func.count())
-        .outerjoin(Void, Void.meal_id == Meal.id)
-        .where(Meal.school_id == school.id, Meal.business_date == day, Void.id.is_(None))
+        .where(Meal.school_id == school.id, Meal.business_date == day, not_voided())
         .group_by(Meal.service, slice_text, offset)
     ).all()
     counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))

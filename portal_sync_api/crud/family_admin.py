@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from portal_sync_api.crud import audit
@@ -160,12 +160,17 @@ class FamilyList:
 
 
 def _school_families(session: Session, school: School) -> list[tuple[str, str]]:
-    """The (key, id) of the families of the school: imported by it, or with a child in it."""
-    with_child = select(Child.family_id).where(Child.school_id == school.id)
-    query = select(Family.id, Family.ref).where(
-        or_(Family.school_id == school.id, Family.id.in_(with_child))
+    """The (key, id) of the families of the school: imported by it, or with a child in it.
+
+    A union of two indexed reads: one ``OR`` of both made PostgreSQL read every family of
+    every school (docs/query-plans.md)."""
+    imported = select(Family.id, Family.ref).where(Family.school_id == school.id)
+    with_child = (
+        select(Family.id, Family.ref)
+        .join(Child, Child.family_id == Family.id)
+        .where(Child.school_id == school.id)
     )
-    return [(key, ref) for key, ref in session.execute(query)]
+    return [(key, ref) for key, ref in session.execute(union(imported, with_child))]
 
 
 def negative_since(session: Session, *, family_ids: list[str]) -> dict[str, str]:

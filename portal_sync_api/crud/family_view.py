@@ -27,7 +27,7 @@ from portal_sync_api.crud.bookings import (
 from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.payments import min_topup_cents
-from portal_sync_api.crud.reads import child_meals
+from portal_sync_api.crud.reads import child_meals, not_voided
 from portal_sync_api.crud.tariffs_qf import pricer_for
 from portal_sync_api.models import (
     Card,
@@ -38,7 +38,6 @@ from portal_sync_api.models import (
     Payment,
     Reservation,
     School,
-    Void,
 )
 from portal_sync_api.schemas import MealPublic
 
@@ -331,10 +330,8 @@ def booked_meals(
         pricer = pricer_for(session, child)
         eaten = set(
             session.execute(
-                select(Meal.business_date, Meal.service)
-                .outerjoin(Void, Void.meal_id == Meal.id)
-                .where(
-                    Meal.child_id == child.id, Meal.business_date >= first_day, Void.id.is_(None)
+                select(Meal.business_date, Meal.service).where(
+                    Meal.child_id == child.id, Meal.business_date >= first_day, not_voided()
                 )
             ).all()
         )

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bookings import calendar_of
-from portal_sync_api.models import Child, Meal, Reservation, School, Void
+from portal_sync_api.crud.reads import not_voided
+from portal_sync_api.models import Child, Meal, Reservation, School
 from portal_sync_api.schemas import ForecastClass, ForecastDay, ForecastPublic
 
 WEEKS = 4
@@ -98,14 +99,12 @@ def _served(
     if end < start:
         return counts
     rows = session.execute(
-        select(Meal.business_date, Meal.service)
-        .outerjoin(Void, Void.meal_id == Meal.id)
-        .where(
+        select(Meal.business_date, Meal.service).where(
             Meal.school_id == school.id,
             Meal.business_date >= start,
             Meal.business_date <= end,
             Meal.duplicate_pass.is_(False),
-            Void.id.is_(None),
+            not_voided(),
         )
     )
     for day, service in rows:
@@ -127,13 +126,12 @@ def _history(session: Session, school: School, today: date) -> _History:
     rows = session.execute(
         select(Meal.child_id, Meal.business_date, Meal.service, Child.class_name)
         .join(Child, Child.id == Meal.child_id)
-        .outerjoin(Void, Void.meal_id == Meal.id)
         .where(
             Meal.school_id == school.id,
             Meal.business_date >= first,
             Meal.business_date < today,
             Meal.duplicate_pass.is_(False),
-            Void.id.is_(None),
+            not_voided(),
         )
     )
     days_seen: set[date] = set()
