@@ -9,8 +9,10 @@ what a terminal would display from the frames the app writes. Beside it, in the 
 1 000 engine-only scans (``ServingLine.scan``) on another day of the same file, and 1 000
 scans through the app while every pupil has a photo (a 256×256 JPEG on disk, as the photo
 sync leaves them, decoded ahead by :func:`warm` as the sync thread does), whose frame must
-show the picture too, beside the 1 000 without photos: the two runs alternate in blocks
-of 250 scans, each block on a day of its own.
+show the picture in half blocks too, and 1 000 more with the photos in Sixel as the
+kiosk's ``foot`` gets them (encoded ahead by :func:`warm`; the frame must carry the Sixel
+image), beside the 1 000 without photos: the three runs take turns in blocks of 250
+scans, each block on a day of its own.
 
 Start to ready is measured from launching a fresh interpreter to the serving screen
 drawn (headless), beside a bare ``python -c "import textual"``; RSS at ready beside a
@@ -57,6 +59,8 @@ STARTS = 5
 #: Blocks of scans through the app, alternately without and with photos.
 BLOCKS = 4
 PARIS = ZoneInfo("Europe/Paris")
+#: The runs through the app: no photos, photos in half blocks, photos in Sixel.
+VARIANTS = ("none", "halfblocks", "sixel")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -129,11 +133,13 @@ class Terminal:
         self.rows = [[" "] * width for _ in range(height)]
         self.written_at = 0.0
         self.frame = asyncio.Event()
+        self.sixels = 0
+        """Sixel images written so far (``ESC P … q``)."""
         display = app._display
 
         def write(screen: Screen[object], update: RenderableType | None) -> None:
             if isinstance(update, CompositorUpdate):
-                update.render_segments(app.console)
+                self.sixels += update.render_segments(app.console).count("\x1bP")
             display(screen, update)
             if isinstance(update, CompositorUpdate):
                 self.written_at = time.perf_counter()
@@ -166,9 +172,9 @@ class Terminal:
         return all(any(text in row for text in part for row in rows) for part in parts)
 
 
-def expected(line: RecordingLine) -> list[tuple[str, ...]]:
+def expected(line: RecordingLine, half_blocks: bool) -> list[tuple[str, ...]]:
     """Pieces of the verdict panel for the last scan: the big word, the reason, who (and
-    the photo's half blocks when the child has one)."""
+    the photo's half blocks when the child has one and they draw it)."""
     from station.ui.format import child_name, verdict_headline
     from station.ui.widgets.block_font import big_text
 
@@ -178,8 +184,13 @@ def expected(line: RecordingLine) -> list[tuple[str, ...]]:
     if verdict is None:
         return [banner]
     who = child_name(verdict.child) if verdict.child else verdict.card or ""
-    photo = [("▀",)] if verdict.child is not None and verdict.child.photo else []
+    photo = [("▀",)] if half_blocks and has_photo(line) else []
     return [banner, (verdict_headline(verdict, PARIS)[:30],), (who,), *photo]
+
+
+def has_photo(line: RecordingLine) -> bool:
+    verdict = line.last
+    return verdict is not None and verdict.child is not None and bool(verdict.child.photo)
 
 
 def give_photos(store: Store, folder: Path, rng: random.Random) -> dict[str, Path]:
@@ -215,10 +226,11 @@ def set_photos(store: Store, files: dict[str, Path] | None) -> None:
 
 
 async def screen_latencies(
-    line: RecordingLine, clock: FixedClock, codes: list[str], rng: random.Random
+    line: RecordingLine, clock: FixedClock, codes: list[str], rng: random.Random, *, sixel: bool
 ) -> tuple[list[float], str]:
-    """Seconds from each scan to the frame showing its verdict, and the colour system the
-    frames were encoded for (a photo's colours cost more to encode for fewer colours)."""
+    """Seconds from each scan to the frame showing its verdict (with ``sixel``, the photo
+    as a Sixel image), and the colour system the frames were encoded for (a photo's
+    colours cost more to encode for fewer colours)."""
     from station.ui.app import build_app
     from station.ui.messages import ScanReceived
     from station.ui.widgets.serving.verdict_panel import VerdictPanel
@@ -237,6 +249,7 @@ async def screen_latencies(
             clock.advance(seconds=1)
             line.scanned = False
             terminal.frame.clear()
+            images = terminal.sixels
             t0 = time.perf_counter()
             app.post_message(ScanReceived(ScanEvent(code, Source.WEDGE, clock.now(), "bench")))
             while True:
@@ -244,7 +257,8 @@ async def screen_latencies(
                     raise TimeoutError(f"the verdict for {code!r} never reached the screen")
                 await asyncio.wait_for(terminal.frame.wait(), timeout=5)
                 terminal.frame.clear()
-                if line.scanned and terminal.shows(panel, expected(line)):
+                drawn = not sixel or not has_photo(line) or terminal.sixels > images
+                if line.scanned and drawn and terminal.shows(panel, expected(line, not sixel)):
                     break
             out.append(terminal.written_at - t0)
     return out, app.console.color_system or "truecolor"
@@ -320,27 +334,41 @@ def main() -> None:
         clock = FixedClock(noon(days[40]))
         line = RecordingLine(store, station="ligne-1", school="1849", timezone=PARIS, clock=clock)
         engine = engine_latencies(line, clock, scan_codes(rng))
+        from textual_image._terminal import get_cell_size
+
+        from station.ui.widgets.serving import child_photo
         from station.ui.widgets.serving.child_photo import PICTURES, warm
+        from station.ui.widgets.serving.photo_sixel import SIXELS
 
         photo_files = give_photos(store, Path(tmp) / "station-photos", rng)
+        child_photo.GRAPHICS = "halfblocks"
         t0 = time.perf_counter()
         warm(list(photo_files.values()))  # what the sync thread does after fetching them
         warm_seconds = time.perf_counter() - t0
+        child_photo.GRAPHICS = "sixel"  # as textual-image finds foot at import
+        t0 = time.perf_counter()
+        warm(list(photo_files.values()))  # on a Sixel terminal it encodes them too
+        sixel_seconds = time.perf_counter() - t0
+        cell = get_cell_size()
         misses = PICTURES.misses
-        # The runs without and with photos alternate, a block of scans each on a day of its
-        # own, so a shared machine's load weighs on both alike.
-        screen: list[float] = []
-        photos: list[float] = []
-        codes = scan_codes(rng), scan_codes(rng)
+        # The runs take turns, a block of scans each on a day of its own, so a shared
+        # machine's load weighs on all alike.
+        timings: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+        codes = {variant: scan_codes(rng) for variant in VARIANTS}
         size = SCANS // BLOCKS
         for block in range(BLOCKS):
-            for with_photos in (block % 2 == 1, block % 2 == 0):
-                set_photos(store, photo_files if with_photos else None)
-                clock.set(noon(days[41 + 2 * block + with_photos]))
-                chunk = codes[with_photos][block * size : (block + 1) * size]
-                timed, colours = asyncio.run(screen_latencies(line, clock, chunk, rng))
-                (photos if with_photos else screen).extend(timed)
+            for turn in range(len(VARIANTS)):
+                variant = VARIANTS[(block + turn) % len(VARIANTS)]
+                child_photo.GRAPHICS = "sixel" if variant == "sixel" else "halfblocks"
+                set_photos(store, None if variant == "none" else photo_files)
+                clock.set(noon(days[41 + len(VARIANTS) * block + turn]))
+                chunk = codes[variant][block * size : (block + 1) * size]
+                timed, colours = asyncio.run(
+                    screen_latencies(line, clock, chunk, rng, sixel=variant == "sixel")
+                )
+                timings[variant].extend(timed)
         decoded_at_scan = PICTURES.misses - misses
+        screen, photos, sixels = (timings[variant] for variant in VARIANTS)
         store.close()
 
         starts = [
@@ -353,6 +381,7 @@ def main() -> None:
     s50, s99 = percentile(screen, 50) * ms, percentile(screen, 99) * ms
     e50, e99 = percentile(engine, 50) * ms, percentile(engine, 99) * ms
     p50, p99 = percentile(photos, 50) * ms, percentile(photos, 99) * ms
+    x50, x99 = percentile(sixels, 50) * ms, percentile(sixels, 99) * ms
     start = statistics.median(s for s, _ in starts)
     bare_start = statistics.median(s for s, _ in bares)
     import_start = statistics.median(s for s, _ in imports)
@@ -388,6 +417,20 @@ def main() -> None:
             "< 50 ms",
         ),
         (
+            "scan → verdict on screen p50, every pupil with a photo in Sixel",
+            f"{x50:.2f} ms",
+            f"{s50:.2f} ms (same app, no photos)",
+            f"{x50 / s50:.2f}×",
+            "—",
+        ),
+        (
+            "scan → verdict on screen p99, every pupil with a photo in Sixel",
+            f"{x99:.2f} ms",
+            f"{s99:.2f} ms (same app, no photos)",
+            f"{x99 / s99:.2f}×",
+            "< 50 ms",
+        ),
+        (
             "station start → ready (median of 5)",
             f"{start:.2f} s",
             f"{import_start:.2f} s (python -c 'import textual.app')",
@@ -418,11 +461,15 @@ def main() -> None:
         f"headless, frames encoded for the {colours!r} colour system) and {SCANS} "
         "engine-only scans on another day of the same file; and "
         f"{SCANS} more scans through the app while each of the {PUPILS} pupils has a photo "
-        f"(alternating with the scans without photos in blocks of {SCANS // BLOCKS}, each "
-        "on a day of its own, so the machine's load weighs on both alike; "
-        f"the frame must show its half blocks too; decoded ahead for both frame sizes in "
+        "(the frame must show its half blocks too; decoded ahead for both frame sizes in "
         f"{warm_seconds:.1f} s, as the sync thread does after fetching; {decoded_at_scan} "
-        "decoded at a scan). "
+        f"decoded at a scan), and {SCANS} with those photos in Sixel, as the kiosk's foot "
+        "gets them (the frame must carry the Sixel image; encoded ahead for both frame "
+        f"sizes in {sixel_seconds:.1f} s, {SIXELS.used / 2**20:.0f} MB kept, cells of "
+        f"{cell.width} × {cell.height} pixels, as the sync thread does on a Sixel terminal); "
+        "the three runs take "
+        f"turns in blocks of {SCANS // BLOCKS}, each on a day of its own, so the machine's "
+        "load weighs on all alike. "
         f"Load average at the end: {load} (shared 2-core machine).\n\n" + table(rows)
     )
     write_section("Serving app", body)
