@@ -20,6 +20,7 @@ its build time and size.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -679,9 +680,24 @@ def ensure_template(server_url: str, shape: Shape) -> tuple[str, float | None]:
             if _exists(conn, name):
                 return name, None
             _drop_dead_builds(conn, name)
-            return name, build(server_url, shape, name)
+            seconds = build(server_url, shape, name)
+            _drop_older_templates(conn, shape, name)
+            return name, seconds
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def _drop_older_templates(conn: psycopg.Connection, shape: Shape, name: str) -> None:
+    """Drop the templates of the same shape that an older seeder or Alembic head built
+    (a dozen gigabytes each at full size); one being copied right now stays."""
+    pattern = f"{_TEMPLATE_PREFIX}_v%_r%_{shape.schools}_{shape.pupils}_{shape.seed}"
+    rows = conn.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+        (pattern, name),
+    ).fetchall()
+    for (old,) in rows:
+        with contextlib.suppress(psycopg.errors.ObjectInUse):
+            conn.execute(f'DROP DATABASE IF EXISTS "{old}"')
 
 
 def _build_prefix(name: str) -> str:
