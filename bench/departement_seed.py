@@ -65,7 +65,7 @@ from portal_sync_api.models import (
 from portal_sync_api.schemas import MealIn, VoidIn
 
 #: Bumped whenever what a template holds changes, so older templates are not reused.
-SEED_VERSION = 2
+SEED_VERSION = 3
 #: The school year of the generated reservations (cantine_harness/calendar.py days).
 YEAR_START = date(2026, 9, 1)
 YEAR_END = date(2027, 7, 3)
@@ -74,9 +74,6 @@ DAY = date(2026, 11, 24)
 #: The first school's code (its cards read ``1849-00042``); the others follow it.
 FIRST_CODE = 1849
 STATIONS_PER_SCHOOL = 3
-#: Parents with a web login, over all schools (spread evenly; fewer when there are fewer
-#: families).
-PARENT_LOGINS = 2000
 #: Everyone's password (parents and intendance): one argon2 hash serves every login.
 PASSWORD_TEMPLATE = "departement-{seed}-mot-de-passe"
 
@@ -589,23 +586,19 @@ def add_stations(conn: psycopg.Connection, shape: Shape, *, codes: tuple[str, ..
 
 
 def add_logins(conn: psycopg.Connection, shape: Shape) -> None:
-    """One intendance login a school and parents' logins for the first families of each
-    school (by the school's id), all with the same password and so one argon2 hash."""
+    """One intendance login a school and a parent's login for every family (most families
+    use the portal), all with the same password and so one argon2 hash."""
     now = datetime.now(UTC)
     created = now.isoformat(timespec="seconds")
     expires = (now + timedelta(days=365)).isoformat(timespec="seconds")
     password_hash = PasswordHasher().hash(shape.password)
-    per_school = -(-PARENT_LOGINS // shape.schools)
     families = conn.execute(
         "SELECT s.code, f.id, f.ref FROM families f JOIN schools s ON s.id = f.school_id "
         "ORDER BY s.code, f.ref"
     ).fetchall()
-    rows: list[tuple[object, ...]] = []
-    taken: dict[str, int] = {}
-    for code, family_key, ref in families:
-        if taken.get(code, 0) < per_school:
-            taken[code] = taken.get(code, 0) + 1
-            rows.append((parent_email(code, ref), "parent", None, family_key))
+    rows: list[tuple[object, ...]] = [
+        (parent_email(code, ref), "parent", None, family_key) for code, family_key, ref in families
+    ]
     schools = conn.execute("SELECT code, id FROM schools ORDER BY code").fetchall()
     rows += [(intendance_email(code), "intendance", school_id, None) for code, school_id in schools]
     with conn.cursor().copy(

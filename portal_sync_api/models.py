@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -266,6 +267,12 @@ class User(Base):
     """An intendance user (of a school) or a parent (of a family)."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        # A login by its address, compared without case (``crud/passwords.py``).
+        Index("ix_users_email_lower", text("lower(email)")),
+        # A family's parents (their notices, the family's page).
+        Index("ix_users_family_id", "family_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)

@@ -36,6 +36,7 @@ def test_the_manifest_names_every_school_station_login_and_card(
     assert len(seeded.stations) == 9 and len({s.token for s in seeded.stations}) == 9
     assert [i.school for i in seeded.intendance] == list(seeded.schools)
     assert {p.school for p in seeded.parents} == set(seeded.schools)
+    assert len({(p.school, p.family) for p in seeded.parents}) == len(seeded.parents)
     assert all(
         p.children and all(c.startswith(f"C{p.school}") for c in p.children) for p in seeded.parents
     )
