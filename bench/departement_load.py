@@ -742,10 +742,13 @@ def http_client(url: str, token: str | None = None, timeout: float = 30.0) -> ht
         headers=headers,
         timeout=timeout,
         verify=_SSL,
-        # An idle connection is dropped before uvicorn's 5 s keep-alive timeout closes it
-        # from the other end: a request sent on a connection the server is closing fails
-        # on the client's side, which is no measure of the portal.
-        limits=httpx.Limits(max_connections=2, max_keepalive_connections=1, keepalive_expiry=4),
+        # An idle connection is dropped 2 s before uvicorn's 5 s keep-alive timeout closes
+        # it from the other end: a request sent on a connection the server is closing fails
+        # on the client's side (a loaded machine may delay the client's reading of an
+        # answer by a second or more), which is no measure of the portal. A parent's next
+        # page (0.5 to 1.5 s later) still comes on the same connection, as in a browser; a
+        # station opens one per cycle, as a real one does once the server closed it.
+        limits=httpx.Limits(max_connections=2, max_keepalive_connections=1, keepalive_expiry=3),
     )
 
 
@@ -975,6 +978,10 @@ def pupil(family: str | None, regime: str, prepaid: bool, price: int | None, pri
     return Child(family or "", charge, reason)
 
 
+#: What each uvicorn worker logs once it serves.
+_STARTED = "Application startup complete."
+
+
 @contextlib.contextmanager
 def running_portal(database_url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
     """``portal-sync-api serve --workers N`` on a free loopback port, healthy and with
@@ -991,7 +998,7 @@ def running_portal(database_url: str, workers: int, log: Path) -> Iterator[tuple
         try:
             wait_healthy("portal", url, process, log, 60)
             deadline = time.monotonic() + 60
-            while workers > 1 and len(descendants(process.pid)) <= workers:
+            while log.read_text(errors="replace").count(_STARTED) < workers:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{workers} workers not started: {log.read_text()}")
                 time.sleep(0.2)
@@ -1388,6 +1395,8 @@ class Run:
     pool_ceiling: int
     #: Workers uvicorn's supervisor killed and restarted (no answer to its 5 s health check).
     worker_restarts: int
+    #: The portal log's warnings, errors and tracebacks, by message.
+    log_problems: Counter[str]
 
 
 def _ms(value: float) -> str:
@@ -1578,43 +1587,42 @@ def misses(run: Run) -> list[str]:
     return missed
 
 
-def demand(run: Run) -> dict[str, float]:
-    """Seconds of work per second the lunch brought each group, at the time one request
-    takes alone (its reference p50); pushes scaled by their size against the reference's
-    (an upper bound: part of a push's time does not grow with its size)."""
-    load, alone = run.outcome.load.recorder, run.outcome.reference.recorder
-
-    def per_push(recorder: Recorder) -> float:
-        return recorder.pushed_items / max(1, len(recorder.groups[PUSH].latencies))
-
-    work = {}
+def service_times(runs: Sequence[Run]) -> dict[str, float]:
+    """Seconds a request takes alone: the fastest reference p50 of the runs (one worker
+    has no Nagle stall, see :func:`render`); for pushes, per item of the reference batch."""
+    times = {}
     for name in GROUPS:
-        scale = per_push(load) / max(per_push(alone), 1e-9) if name == PUSH else 1.0
-        seconds = load.groups[name].requests * alone.groups[name].ms(50) / 1000 * scale
-        work[name] = seconds / run.outcome.load.wall
-    return work
+        fastest = min(run.outcome.reference.recorder.groups[name].ms(50) for run in runs) / 1000
+        times[name] = fastest / runs[0].setup.batch if name == PUSH else fastest
+    return times
 
 
-def demand_line(run: Run) -> str:
+def demand(run: Run, times: dict[str, float]) -> dict[str, float]:
+    """Seconds of work per second the lunch brought each group at its time alone (for
+    pushes, per item: an upper bound, since part of a push's time does not grow with it)."""
+    load = run.outcome.load.recorder
+    work = {name: load.groups[name].requests * times[name] for name in GROUPS}
+    work[PUSH] = load.pushed_items * times[PUSH]
+    return {name: seconds / run.outcome.load.wall for name, seconds in work.items()}
+
+
+def demand_line(run: Run, times: dict[str, float]) -> str:
     """The work each group brought, largest first, against the machine's cores."""
-    work = demand(run)
-    load, alone = run.outcome.load.recorder, run.outcome.reference.recorder
-    sizes = (
-        f"{load.pushed_items / max(1, len(load.groups[PUSH].latencies)):.0f} items a push, "
-        f"{alone.pushed_items / max(1, len(alone.groups[PUSH].latencies)):.0f} alone"
-    )
+    work = demand(run, times)
+    load = run.outcome.load.recorder
+    size = f" ({load.pushed_items / max(1, len(load.groups[PUSH].latencies)):.0f} items a push)"
     parts = ", ".join(
-        f"{name} {seconds:.2f}" + (f" ({sizes})" if name == PUSH else "")
+        f"{name} {seconds:.2f}" + (size if name == PUSH else "")
         for name, seconds in sorted(work.items(), key=lambda kv: -kv[1])
     )
     return (
-        f"Work the lunch brought, in seconds per second at each request's time alone: {parts}; "
-        f"{sum(work.values()):.2f} in all, for {os.cpu_count()} cores that the portal shares "
-        "with the database, the generator and other work."
+        "Work the lunch brought, in seconds per second at each request's fastest time alone: "
+        f"{parts}; {sum(work.values()):.2f} in all, for {os.cpu_count()} cores that the portal "
+        "shares with the database, the generator and other work."
     )
 
 
-def verdict(run: Run) -> str:
+def verdict(run: Run, times: dict[str, float]) -> str:
     """Targets met, or which were missed and what ran out."""
     missed = misses(run)
     restarts = (
@@ -1628,11 +1636,17 @@ def verdict(run: Run) -> str:
     word = "Missed" if run.workers == TARGET_WORKERS else "Beyond the 2-worker targets"
     return (
         f"{word}: {'; '.join(missed)}. What ran out: {bottleneck(run)}.{restarts} "
-        + demand_line(run)
+        + demand_line(run, times)
     )
 
 
-def run_section(run: Run) -> str:
+def _problems(problems: Counter[str]) -> str:
+    if not problems:
+        return "no warning or error"
+    return "; ".join(f"{count} × « {line} »" for line, count in problems.most_common(3))
+
+
+def run_section(run: Run, times: dict[str, float]) -> str:
     """A worker count's table and its verdict."""
     outcome = run.outcome
     rows = [group_row(name, run) for name in GROUPS]
@@ -1643,11 +1657,37 @@ def run_section(run: Run) -> str:
         f"Lunch and last pushes {outcome.load.wall:.0f} s; load average {run.load_before:.1f} "
         f"before, {run.load_after:.1f} after ({os.cpu_count()} cores shared with other work); "
         f"{outcome.changes_pulled:,} changes pulled; parents' bookings: {bookings or 'none'}; "
-        f"visits skipped for want of a free session: {outcome.load.browsing.skipped}.\n\n"
+        f"visits skipped for want of a free session: {outcome.load.browsing.skipped}; "
+        f"portal log: {_problems(run.log_problems)}.\n\n"
         + table(rows)
         + "\n\n"
-        + verdict(run)
+        + verdict(run, times)
     )
+
+
+def nagle(runs: Sequence[Run]) -> list[str]:
+    """A paragraph comparing the one-request-alone times of one worker and of several,
+    when the runs hold both."""
+    single = [run for run in runs if run.workers == 1]
+    several = [run for run in runs if run.workers > 1]
+    if not single or not several:
+        return []
+
+    def p50s(name: str) -> str:
+        return ", ".join(
+            f"{_ms(run.outcome.reference.recorder.groups[name].ms(50))} with {run.workers}"
+            for run in (single[0], *several)
+        )
+
+    return [
+        "Alone, a request costs more with several workers (one station's pull p50: "
+        f"{p50s(PULL)}; a parent's page: {p50s(PAGES)}): `serve --workers N` leaves the "
+        "listening socket to uvicorn's supervisor, which creates it without IPPROTO_TCP, so "
+        "asyncio does not set TCP_NODELAY on the connections the workers accept, and an "
+        "answer written in two sends waits for the client's delayed acknowledgement "
+        "(about 40 ms on Linux). A single worker listens through asyncio itself and is not "
+        "affected."
+    ]
 
 
 def render(runs: Sequence[Run]) -> str:
@@ -1677,7 +1717,9 @@ def render(runs: Sequence[Run]) -> str:
         f"{plan.reference_visits} parents' visits, {plan.reference_samples} day pages). "
         "Ratios: lunch ÷ reference. Targets hold for 2 workers."
     )
-    return head + "\n\n" + "\n\n".join(run_section(run) for run in runs)
+    times = service_times(runs)
+    sections = [run_section(run, times) for run in runs]
+    return "\n\n".join([head, *nagle(runs), *sections])
 
 
 # -- entry point -----------------------------------------------------------------------------
@@ -1709,10 +1751,30 @@ def run_workers(server: str, plan: Plan, workers: int) -> Run:
             load_before = os.getloadavg()[0]
             outcome = asyncio.run(replay(url, pid, setup))
             load_after = os.getloadavg()[0]
-        restarts = len(_RESTARTED.findall(log.read_text(errors="replace")))
+        text = log.read_text(errors="replace")
         checks = check(dep, outcome)
     pool_ceiling = connections_needed(Settings.from_env(dep.url), workers)
-    return Run(workers, setup, outcome, checks, load_before, load_after, pool_ceiling, restarts)
+    restarts = len(_RESTARTED.findall(text))
+    return Run(
+        workers,
+        setup,
+        outcome,
+        checks,
+        load_before,
+        load_after,
+        pool_ceiling,
+        restarts,
+        problems_in(text),
+    )
+
+
+def problems_in(text: str) -> Counter[str]:
+    """The portal log's warning, error and traceback lines, by message."""
+    return Counter(
+        line.strip()[:120]
+        for line in text.splitlines()
+        if line.startswith(("WARNING:", "ERROR:", "CRITICAL:")) or line.startswith("Traceback")
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
