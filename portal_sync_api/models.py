@@ -617,3 +617,15 @@ class StationJournalLink(Base):
     kind: Mapped[str] = mapped_column(String(8))
     ref: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class PassKey(Base):
+    """The key pair that signs a school's day passes (hex of the raw 32-byte keys;
+    crud/passes.py)."""
+
+    __tablename__ = "pass_keys"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    private_key: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))

@@ -16,26 +16,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cantine_contract import day_pass
 from portal_sync_api.crud.accounts import Principal, visible_child
 from portal_sync_api.crud.changes import ChangeBuffer, lock_schools
-from portal_sync_api.models import Base, Card, Child, School
+from portal_sync_api.models import Card, Child, PassKey, School
 
 FEED_KIND = "pass_key"
-
-
-class PassKey(Base):
-    """The key pair that signs a school's day passes (hex of the raw 32-byte keys)."""
-
-    __tablename__ = "pass_keys"
-
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    private_key: Mapped[str] = mapped_column(String(64))
-    public_key: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[str] = mapped_column(String(40))
 
 
 @dataclass(frozen=True)
