@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal_sync_api.crud.bookings import calendar_of
+from portal_sync_api.crud.bulk import member_of
 from portal_sync_api.crud.reads import not_voided
 from portal_sync_api.models import Child, Meal, Reservation, School
 from portal_sync_api.schemas import ForecastClass, ForecastDay, ForecastPublic
@@ -112,6 +113,15 @@ def _served(
     return counts
 
 
+def _class_names(session: Session, *, child_ids: set[str]) -> dict[str, str]:
+    """The class of each child, read for the few passes without a reservation only: a
+    join of the weeks' meals with ``children`` read every child of every school."""
+    found: dict[str, str] = {}
+    for cond in member_of(session, Child.id, child_ids):
+        found.update(session.execute(select(Child.id, Child.class_name).where(cond)).all())
+    return found
+
+
 def _history(session: Session, school: School, today: date) -> _History:
     """No-show rates and unreserved passes over the ``WEEKS`` weeks before ``today``."""
     first = today - timedelta(weeks=WEEKS)
@@ -124,9 +134,7 @@ def _history(session: Session, school: School, today: date) -> _History:
     unreserved_count: dict[tuple[str, str], int] = defaultdict(int)
     reserved_set = {(c, d, s) for c, d, s in reserved}
     rows = session.execute(
-        select(Meal.child_id, Meal.business_date, Meal.service, Child.class_name)
-        .join(Child, Child.id == Meal.child_id)
-        .where(
+        select(Meal.child_id, Meal.business_date, Meal.service).where(
             Meal.school_id == school.id,
             Meal.business_date >= first,
             Meal.business_date < today,
@@ -135,11 +143,15 @@ def _history(session: Session, school: School, today: date) -> _History:
         )
     )
     days_seen: set[date] = set()
-    for child, day, service, class_name in rows:
+    unreserved_passes: list[tuple[str, str]] = []  # (service, child key)
+    for child, day, service in rows:
         days_seen.add(day)
         eaten.add((child, day, service))
         if (child, day, service) not in reserved_set:
-            unreserved_count[(service, class_name)] += 1
+            unreserved_passes.append((service, child))
+    class_of = _class_names(session, child_ids={child for _service, child in unreserved_passes})
+    for service, child in unreserved_passes:
+        unreserved_count[(service, class_of[child])] += 1
     per_child: dict[str, list[bool]] = defaultdict(list)
     for child, day, service in reserved:
         per_child[child].append((child, day, service) not in eaten)
