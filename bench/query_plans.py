@@ -65,6 +65,12 @@ _PARIS = ZoneInfo("Europe/Paris")
 #: A statement slower than this (ms) on a request path is reported as slow.
 SLOW_MS = 50.0
 HEAVIEST = 5
+HEAVIEST_NOTE = (
+    "Each heading gives the time of the first EXPLAIN ANALYZE, the JSON one the tables "
+    "use; the text plan below is a second execution of the same statement, so the two "
+    "times differ by what the first one brought into the cache and by the machine's "
+    "other work."
+)
 
 
 @dataclass
@@ -577,7 +583,12 @@ def document(result: Run) -> str:
     else:
         parts.append("No statement scans a hot table sequentially or runs slow.")
     parts += ["", "## Every route's statements", "", route_table(plans), ""]
-    parts += [f"## The {HEAVIEST} heaviest statements", ""]
+    parts += [
+        f"## The {HEAVIEST} heaviest statements",
+        "",
+        HEAVIEST_NOTE,
+        "",
+    ]
     for n, p in enumerate(heavy, start=1):
         parts += [
             f"### {n}. {p.route} — {p.execution_ms:.2f} ms",
