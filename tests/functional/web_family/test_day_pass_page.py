@@ -11,8 +11,7 @@ from sqlalchemy import select, update
 
 from cantine_contract import day_pass
 from portal_sync_api.core.db import session_scope
-from portal_sync_api.models import PassKey
-from portal_sync_api.models import Card, Change, Child
+from portal_sync_api.models import Card, Change, Child, PassKey
 from tests.support.family_pages import Family
 from tests.support.qr_pages import page_qr_text
 
