@@ -1643,7 +1643,7 @@ def verdict(run: Run, times: dict[str, float]) -> str:
 def _problems(problems: Counter[str]) -> str:
     if not problems:
         return "no warning or error"
-    return "; ".join(f"{count} × « {line} »" for line, count in problems.most_common(3))
+    return "; ".join(f"{count} × « {line} »" for line, count in problems.most_common(4))
 
 
 def run_section(run: Run, times: dict[str, float]) -> str:
@@ -1774,12 +1774,23 @@ def run_workers(server: str, plan: Plan, workers: int) -> Run:
 
 
 def problems_in(text: str) -> Counter[str]:
-    """The portal log's warning, error and traceback lines, by message."""
-    return Counter(
-        line.strip()[:120]
-        for line in text.splitlines()
-        if line.startswith(("WARNING:", "ERROR:", "CRITICAL:")) or line.startswith("Traceback")
-    )
+    """The portal log's warnings and errors, and the exception each traceback ends with,
+    by message."""
+    problems: Counter[str] = Counter()
+    in_traceback = False
+    for line in text.splitlines():
+        if line.startswith("Traceback"):
+            in_traceback = True
+        elif in_traceback and line[:1].strip() and not line.startswith(_CHAINED):
+            problems[f"raised {line.strip()[:110]}"] += 1
+            in_traceback = False
+        elif line.startswith(("WARNING:", "ERROR:", "CRITICAL:")):
+            problems[line.strip()[:120]] += 1
+    return problems
+
+
+#: Lines between the tracebacks of chained exceptions.
+_CHAINED = ("During handling", "The above exception")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
