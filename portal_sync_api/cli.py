@@ -244,6 +244,9 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> int:
         workers=workers,
         log_level="info",
         log_config=log_config,  # applied here too, before the background work logs its start
+        # A worker busy through a lunch rush on a small machine answers the supervisor's
+        # ping late; at the default 5 s it was killed with its clients' connections.
+        timeout_worker_healthcheck=30,
     )
     sock = listening_socket(config)
     engine = make_engine(url, background_pool(settings))

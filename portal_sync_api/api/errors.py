@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_sync_api.core.config import MAX_BODY_BYTES, MAX_PHOTO_BODY_BYTES
@@ -119,6 +120,13 @@ def install(app: FastAPI) -> None:
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)
         return JSONResponse(_body("base de données indisponible", "database"), status_code=503)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The client gave up before its body was read (a station's timeout in a rush):
+        # nothing was written and nobody reads the answer. Not a bug: no traceback.
+        log.info("client disconnected before its request was read")
+        return Response(status_code=400)
 
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(_request: Request, _exc: PoolTimeout) -> JSONResponse:

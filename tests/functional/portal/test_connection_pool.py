@@ -1,6 +1,6 @@
 """The portal's PostgreSQL connections: a bounded pool per process, a French 503 (never a
 500) when it stays exhausted, and no server-side state behind PgBouncer in transaction
-mode (docs/operations.md §13)."""
+mode (docs/operations.md §13); a client that leaves in a rush is not a server error."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from starlette.requests import ClientDisconnect
 
 from cantine_harness.portal import seed_school
 from portal_sync_api.api.main import create_app
@@ -127,3 +128,18 @@ def test_a_bad_pool_setting_is_named(
     with pytest.raises(DataError) as refused:
         Settings.from_env("sqlite:///portal.db")
     assert refused.value.field == name
+
+
+def test_a_client_gone_before_its_body_was_read_is_no_server_error(
+    sqlite_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(sqlite_db)
+
+    @app.post("/v1/test/disconnect")
+    async def disconnect() -> None:
+        raise ClientDisconnect  # what reading the body raises once the client has left
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.post("/v1/test/disconnect", content=b"{}")
+    assert answer.status_code == 400
+    assert "unexpected error" not in caplog.text
