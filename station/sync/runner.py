@@ -250,6 +250,10 @@ class SyncRunner:
     def trigger(self) -> None:
         self._wake.set()
 
+    def is_alive(self) -> bool:
+        """Whether the thread :meth:`start` began is still syncing."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()

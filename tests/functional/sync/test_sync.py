@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -319,6 +320,43 @@ def test_sync_loop_command_syncs_until_terminated(station: Station) -> None:
     assert proc.returncode == 0
     assert report.startswith("Synchronisé : ")
     assert station.pending() == 0
+
+
+def test_sync_loop_ends_on_ctrl_c_after_its_cycle_without_a_traceback(station: Station) -> None:
+    assert sync_once(station.config).ok
+    assert station.line.scan("1849-01234", at=NOON).served
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "--config", str(station.config.path), "sync"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    report = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert report.startswith("Synchronisé : ")
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert station.pending() == 0
+
+
+def test_sync_loop_that_cannot_open_its_database_exits_1_instead_of_waiting(
+    tmp_path: Path,
+) -> None:
+    made = make_station(tmp_path, "http://127.0.0.1:9", "x")
+    made.line.store.close()
+    # The database's place is taken by a directory: the loop's own store cannot open.
+    made.config.station.database.unlink()
+    made.config.station.database.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "station.cli", "--config", str(made.config.path), "sync"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert "sync cannot start" in proc.stderr
 
 
 def test_a_manual_serve_at_one_line_counts_against_the_cap_at_the_other(
