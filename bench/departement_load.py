@@ -31,6 +31,11 @@ and stations really produce, and compressing them too would replay a load that n
 exists (300 stations pulling K times every 10 s). So each push carries the meals of
 K × 10 s of real lunch, about 11 on average and 22 at the peak.
 
+A window (``--window 45-65``) replays only that part of the lunch, in minutes after the
+service opens: the meals served and the voids made within it. With ``--compression 1``
+it is the peak of a real lunch at its real rate (27 meals/s, a push of about one meal),
+the load the targets are about; the whole lunch compressed is the stress beyond it.
+
 Why a client of our own rather than Locust: the stations must speak the sync protocol
 (cursor kept per station, pages followed while ``more``, a hash-chained journal link per
 item, telemetry headers, retried pushes), and at the end every meal and void the
@@ -51,7 +56,7 @@ reference, measured in the same run against the same portal with no other load: 
 station's pull and push, one parent's visits, one intendance's day page.
 
 Run: ``flock /tmp/bench-quiet.lock .venv/bin/python -m bench.departement_load``
-(``--workers 1,2,4``, ``--scale 0.1`` for a quick run, ``--compression``).
+(``--workers 1,2,4``, ``--scale 0.1`` for a quick run, ``--compression``, ``--window``).
 """
 
 from __future__ import annotations
@@ -115,6 +120,8 @@ TARGET_WORKERS = 2
 #: bookings, the booking POST and the page it redirects to.
 VISIT_REQUESTS = 8
 LUNCH_SECONDS = 7200.0
+#: The lunch's arrival curve: a peak 55 minutes after the service opens, σ 25 minutes.
+PEAK, SPREAD = 55 * 60.0, 25 * 60.0
 PAGE_SIZE = 5000
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _FORM = re.compile(
@@ -136,6 +143,9 @@ class Plan:
     pupils: int = 100_000
     #: Lunch seconds per wall second (meal arrivals only, see the module docstring).
     compression: float = 24.0
+    #: The part of the lunch replayed, in seconds after the service opens: the whole two
+    #: hours, or a window around the peak (``--window 45-65``) at a real lunch's rate.
+    window: tuple[float, float] = (0.0, LUNCH_SECONDS)
     #: A station's ``sync_interval_seconds``, in wall seconds.
     pull_interval: float = 10.0
     #: Parents' requests per wall second, all visits together.
@@ -167,8 +177,22 @@ class Plan:
 
     @property
     def lunch_wall(self) -> float:
-        """Wall seconds of the two hours of lunch."""
-        return LUNCH_SECONDS / self.compression
+        """Wall seconds of the lunch replayed (the window)."""
+        return (self.window[1] - self.window[0]) / self.compression
+
+    @property
+    def whole_lunch(self) -> bool:
+        return self.window == (0.0, LUNCH_SECONDS)
+
+    def window_share(self) -> float:
+        """The share of the lunch's meals served within the window (the arrival curve
+        of :func:`lunch_moment`, truncated to the two hours)."""
+
+        def below(second: float) -> float:
+            return 0.5 * (1 + math.erf((second - PEAK) / (SPREAD * math.sqrt(2))))
+
+        start, end = self.window
+        return (below(end) - below(start)) / (below(LUNCH_SECONDS) - below(0.0))
 
     @property
     def drain_wall(self) -> float:
@@ -461,12 +485,14 @@ class Clock:
 
     start: float
     compression: float
+    #: The lunch second the load starts at (the window's start).
+    offset: float = 0.0
 
     def wall(self) -> float:
         return time.monotonic() - self.start
 
     def lunch(self) -> float:
-        return self.wall() * self.compression
+        return self.offset + self.wall() * self.compression
 
 
 async def run_station(
@@ -477,7 +503,7 @@ async def run_station(
     await asyncio.sleep(phase)
     while clock.wall() < deadline:
         await cycle(station, sync, clock.lunch())
-        if clock.lunch() >= LUNCH_SECONDS and station.drained:
+        if clock.lunch() >= sync.plan.window[1] and station.drained:
             return
         await asyncio.sleep(sync.plan.pull_interval)
 
@@ -486,7 +512,7 @@ def lunch_moment(rng: random.Random) -> float:
     """Seconds into lunch at which a pupil is served: a peak 55 min after the service
     opens, 25 min wide, within the two hours."""
     while True:
-        at = rng.gauss(55 * 60, 25 * 60)
+        at = rng.gauss(PEAK, SPREAD)
         if 0 <= at < LUNCH_SECONDS:
             return at
 
@@ -551,12 +577,17 @@ def schedule_lunch(
     line's items in the order they happen (the same for every run of a plan)."""
     rng = random.Random(plan.seed)
     given: dict[int, list[Due]] = {}
+    start, end = plan.window
     for card in cards:
         child = facts.children.get((card.school, card.child))
         if child is None or not lines.get(card.school):
             continue
         line = rng.choice(lines[card.school])
         dues = card_dues(card, child, facts.lunches[card.school], day, plan, rng)
+        # A window replays the meals served within it, and their voids made within it.
+        dues = [due for due in dues if start <= due.at < end]
+        if not dues or dues[0].body["kind"] != "meal":
+            continue
         given.setdefault(id(line), []).extend(dues)
         registry.generated_meals += 1
         registry.generated_voids += len(dues) - 1
@@ -1210,7 +1241,7 @@ async def measure_lunch(
     phase = Phase(recorder, Browsing(recorder, rng, (0.5, 1.5), registry.families))
     sync = Sync(recorder, registry, plan, rng)
     sampler.take()  # the scheduling above is not the lunch
-    clock = Clock(time.monotonic(), plan.compression)
+    clock = Clock(time.monotonic(), plan.compression, plan.window[0])
     bound = plan.lunch_wall + plan.drain_wall + plan.timeout
     gathered = asyncio.gather(
         *lunch_tasks(fleet, phase, sync, url, setup, clock), return_exceptions=True
@@ -1261,9 +1292,9 @@ async def replay(url: str, portal_pid: int, setup: RunSetup) -> Outcome:
 
 def arrival_rates(fleet: Fleet, plan: Plan) -> tuple[float, float]:
     """Meals per wall second the lunch brings: mean, and peak over a station interval."""
-    window = plan.pull_interval * plan.compression
+    interval = plan.pull_interval * plan.compression
     bins = Counter(
-        int(due.at // window)
+        int(due.at // interval)
         for line in fleet.stations
         for due in line.schedule
         if due.body["kind"] == "meal"
@@ -1695,6 +1726,22 @@ def nagle(runs: Sequence[Run]) -> list[str]:
     ]
 
 
+def replayed(plan: Plan) -> str:
+    """Which part of the lunch a run replays, in words."""
+    if plan.whole_lunch:
+        return "the whole lunch replayed"
+    start, end = (round(second / 60) for second in plan.window)
+    return (
+        f"minutes {start} to {end} replayed (the peak: {plan.window_share():.0%} of the "
+        "meals; the others are not served)"
+    )
+
+
+def section(plan: Plan) -> str:
+    """The results' section of a plan: the whole lunch compressed, or a window."""
+    return SECTION if plan.whole_lunch else f"{SECTION}, peak at ×{plan.compression:g}"
+
+
 def render(runs: Sequence[Run]) -> str:
     """The whole section: the plan, then a table per worker count."""
     first = runs[0]
@@ -1706,7 +1753,7 @@ def render(runs: Sequence[Run]) -> str:
         f"{len(dep.cards):,} active cards, {len(dep.stations)} stations, "
         f"{len(dep.parents):,} parents' logins, the lunch of {dep.day}. Every card is "
         "served once at one of its school's lines, arrivals peaking 55 min after the "
-        "service opens (σ 25 min) over 2 h, compressed "
+        f"service opens (σ 25 min) over 2 h; {replayed(plan)}, compressed "
         f"×{plan.compression:g} into {plan.lunch_wall:.0f} s: {mean:.0f} meals/s on average, "
         f"{peak:.0f}/s at the peak (a real lunch: {mean / plan.compression:.0f} and "
         f"{peak / plan.compression:.0f}); {plan.void_rate:.1%} voided, {plan.retry_rate:.0%} of "
@@ -1739,7 +1786,8 @@ def run_setup(server: str, dep: Departement, plan: Plan, workers: int) -> RunSet
     cards_by_school: dict[str, list[CardToday]] = {}
     for card in dep.cards:
         cards_by_school.setdefault(card.school, []).append(card)
-    per_cycle = len(dep.cards) / len(dep.stations) * plan.pull_interval / plan.lunch_wall
+    meals = len(dep.cards) * plan.window_share()
+    per_cycle = meals / len(dep.stations) * plan.pull_interval / plan.lunch_wall
     batch = max(1, round(per_cycle))
     return RunSetup(server, dep, read_facts(dep), plan, workers, cards_by_school, batch)
 
@@ -1800,7 +1848,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scale", type=float, default=1.0, help="share of schools, pupils, parents"
     )
     parser.add_argument("--compression", type=float, default=Plan.compression)
+    parser.add_argument(
+        "--window",
+        type=_minutes,
+        default=None,
+        help="minutes after the service opens to replay, e.g. 45-65 (default: all 120)",
+    )
     return parser.parse_args(argv)
+
+
+def _minutes(text: str) -> tuple[float, float]:
+    start, _, end = text.partition("-")
+    try:
+        window = (float(start) * 60, float(end) * 60)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected START-END in minutes") from None
+    if not 0 <= window[0] < window[1] <= LUNCH_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: not within the 120 minutes of lunch")
+    return window
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -1809,9 +1874,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if server is None:
         print("departement_load: no PostgreSQL server answers; nothing measured")
         return
-    plan = Plan.scaled(args.scale, compression=args.compression)
+    window = {"window": args.window} if args.window else {}
+    plan = Plan.scaled(args.scale, compression=args.compression, **window)
     runs = [run_workers(server, plan, int(n)) for n in args.workers.split(",")]
-    write_section(SECTION, render(runs))
+    write_section(section(plan), render(runs))
 
 
 if __name__ == "__main__":
