@@ -28,7 +28,7 @@ from portal_sync_api.crud.family_tables import ChildPhoto
 from portal_sync_api.crud.ledger import balances
 from portal_sync_api.crud.payments import min_topup_cents
 from portal_sync_api.crud.reads import child_meals, not_voided
-from portal_sync_api.crud.tariffs_qf import pricer_for
+from portal_sync_api.crud.tariffs_qf import pricers_for
 from portal_sync_api.models import (
     Card,
     Child,
@@ -320,43 +320,48 @@ def booked_meals(
 ) -> list[BookedMeal]:
     """Meals booked from today on that are not prepaid and not eaten yet, priced with
     each child's tariff for that service (a forfait day costs nothing: docs/design.md §3 row 7)."""
-    result = []
-    for child in children:
-        school = session.get(School, child.school_id)
-        if school is None:
-            continue
-        first_day = today or datetime.now(ZoneInfo(school.timezone)).date()
-        # The QF bracket of each day when the school prices by income (crud/tariffs_qf.py).
-        pricer = pricer_for(session, child)
-        eaten = set(
-            session.execute(
-                select(Meal.business_date, Meal.service).where(
-                    Meal.child_id == child.id, Meal.business_date >= first_day, not_voided()
-                )
-            ).all()
+    schools = {s.id: s for s in _schools(session, children)}
+    first_days = {
+        child.id: today or datetime.now(ZoneInfo(schools[child.school_id].timezone)).date()
+        for child in children
+        if child.school_id in schools
+    }
+    if not first_days:
+        return []
+    # The QF bracket of each day when the school prices by income (crud/tariffs_qf.py).
+    pricers = pricers_for(session, [c for c in children if c.id in first_days])
+    since = min(first_days.values())  # then filtered by each child's own today
+    eaten = {
+        (child_id, day, service)
+        for child_id, day, service in session.execute(
+            select(Meal.child_id, Meal.business_date, Meal.service).where(
+                Meal.child_id.in_(list(first_days)), Meal.business_date >= since, not_voided()
+            )
         )
-        booked = session.execute(
-            select(Reservation.day, Reservation.service)
-            .where(
-                Reservation.child_id == child.id,
-                Reservation.day >= first_day,
-                Reservation.prepaid.is_(False),
+    }
+    booked = session.execute(
+        select(Reservation.child_id, Reservation.day, Reservation.service).where(
+            Reservation.child_id.in_(list(first_days)),
+            Reservation.day >= since,
+            Reservation.prepaid.is_(False),
+        )
+    ).all()
+    by_id = {child.id: child for child in children}
+    result = []
+    for child_id, day, service in booked:
+        child = by_id[child_id]
+        if day < first_days[child_id] or (child_id, day, service) in eaten:
+            continue  # past in the child's school, or already charged in the ledger
+        if child.regime == "forfait" and str(day.isoweekday()) in child.forfait_days:
+            continue
+        result.append(
+            BookedMeal(
+                child_first_name=child.first_name,
+                day=day,
+                service=service,
+                price_cents=int(pricers[child_id].price(service, day) or 0),
             )
-            .order_by(Reservation.day, Reservation.service)
-        ).all()
-        for day, service in booked:
-            if (day, service) in eaten:
-                continue  # already charged in the ledger
-            if child.regime == "forfait" and str(day.isoweekday()) in child.forfait_days:
-                continue
-            result.append(
-                BookedMeal(
-                    child_first_name=child.first_name,
-                    day=day,
-                    service=service,
-                    price_cents=int(pricer.price(service, day) or 0),
-                )
-            )
+        )
     result.sort(key=lambda b: (b.day, b.service, b.child_first_name))
     return result
 

@@ -234,6 +234,33 @@ def pricer_for(session: Session, child: Child) -> Pricer:
     return Pricer(brackets, tuple(quotients), flat)
 
 
+def pricers_for(session: Session, children: Sequence[Child]) -> dict[str, Pricer]:
+    """The :class:`Pricer` of each child by key, the same as :func:`pricer_for` gives,
+    each school's brackets and each tariff read once and every family's QFs together."""
+    brackets = {
+        sid: school_brackets(session, school_id=sid) for sid in {c.school_id for c in children}
+    }
+    families = {c.family_id for c in children if c.family_id is not None}
+    quotients = family_quotients(session, family_ids=families) if families else {}
+    flats: dict[tuple[int, str], dict[str, int]] = {}
+    for school_id, tariff in {(c.school_id, c.tariff) for c in children}:
+        flats[school_id, tariff] = dict(
+            session.execute(
+                select(Tariff.service, Tariff.price_cents).where(
+                    Tariff.school_id == school_id, Tariff.tariff == tariff
+                )
+            ).all()
+        )
+    return {
+        c.id: Pricer(
+            brackets[c.school_id],
+            tuple(quotients.get(c.family_id, ())) if c.family_id is not None else (),
+            flats[c.school_id, c.tariff],
+        )
+        for c in children
+    }
+
+
 def price_of(session: Session, *, child: Child, service: str, day: date) -> int | None:
     """The price of ``child``'s meal of ``service`` on ``day``."""
     return pricer_for(session, child).price(service, day)

@@ -26,6 +26,8 @@ from portal_sync_api.crud.tariffs_qf import (
     band_name,
     parse_brackets,
     price_of,
+    pricer_for,
+    pricers_for,
     quotient_on,
 )
 from portal_sync_api.errors import DataError
@@ -229,6 +231,38 @@ def test_a_quotient_change_prices_from_its_date_and_bookings_keep_their_debit(
             now=NOW,
         )
         assert undone.debit_cents == -415
+
+
+def test_the_pricers_of_several_children_read_together_are_each_childs_own(
+    portal_db: str, engine: Engine
+) -> None:
+    seed = seed_school(portal_db, tokens=False)
+
+    def compare() -> None:
+        with session_scope(engine) as session:
+            school = require_school(session, code="1849")
+            children = list(
+                children_by_ref(session, school_id=school.id, refs=seed.children).values()
+            )
+            assert len({c.family_id for c in children}) > 1
+            assert pricers_for(session, children) == {
+                c.id: pricer_for(session, c) for c in children
+            }
+
+    compare()  # roster tariffs only
+    _prepaid_school(engine)
+    with session_scope(engine) as session:
+        set_family_qf(
+            session,
+            school=require_school(session, code="1849"),
+            family_ref=seed.families[0],
+            qf=640,
+            valid_from=date(2026, 9, 1),
+            valid_until=date(2027, 8, 31),
+            actor="test",
+            now=NOW,
+        )
+    compare()  # brackets, one family with a quotient and the others without
 
 
 def test_the_feed_gives_each_child_the_band_of_todays_quotient(
