@@ -1739,7 +1739,10 @@ def replayed(plan: Plan) -> str:
 
 def section(plan: Plan) -> str:
     """The results' section of a plan: the whole lunch compressed, or a window."""
-    return SECTION if plan.whole_lunch else f"{SECTION}, peak at ×{plan.compression:g}"
+    name = SECTION if plan.whole_lunch else f"{SECTION}, peak at ×{plan.compression:g}"
+    return (
+        name if plan.parent_rate == Plan.parent_rate else f"{name}, parents {plan.parent_rate:g}/s"
+    )
 
 
 def render(runs: Sequence[Run]) -> str:
@@ -1849,6 +1852,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--compression", type=float, default=Plan.compression)
     parser.add_argument(
+        "--parents",
+        type=float,
+        default=None,
+        help=f"parents' requests per second (default {Plan.parent_rate:g} × scale)",
+    )
+    parser.add_argument(
         "--window",
         type=_minutes,
         default=None,
@@ -1874,8 +1883,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if server is None:
         print("departement_load: no PostgreSQL server answers; nothing measured")
         return
-    window = {"window": args.window} if args.window else {}
-    plan = Plan.scaled(args.scale, compression=args.compression, **window)
+    overrides: dict[str, Any] = {"compression": args.compression}
+    if args.window:
+        overrides["window"] = args.window
+    if args.parents is not None:
+        overrides["parent_rate"] = args.parents
+    plan = Plan.scaled(args.scale, **overrides)
     runs = [run_workers(server, plan, int(n)) for n in args.workers.split(",")]
     write_section(section(plan), render(runs))
 
