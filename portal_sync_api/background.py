@@ -10,6 +10,7 @@ never picked up by two senders and a relance is never queued by two passes at on
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
@@ -61,21 +62,38 @@ def running(engine: Engine, settings: Settings) -> Iterator[BackgroundWork]:
         work.stop()
 
 
+@contextmanager
+def frozen_startup_heap() -> Iterator[None]:
+    """Keep what start-up built (modules, the app, SQLAlchemy's mappers) out of the cyclic
+    garbage collector's sight while the app serves: it lives as long as the app, yet every
+    full collection scanned it — some 330 000 objects, a pause of about 200 ms stopping
+    every request of the worker at once, the tail of its latencies under load. Garbage is
+    collected first, so only live objects are frozen; what requests allocate is collected
+    as before; on the way out they are handed back (a test process starts many apps)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A FastAPI lifespan running the background work on ``app.state.engine``, unless
     ``settings.background_tasks`` is off (a worker of ``serve --workers N``)."""
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        if not settings.background_tasks:
-            log.info("background work: run by the supervising process, not this worker")
-            yield
-            return
-        work = BackgroundWork(app.state.engine, settings)
-        work.start()
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(work.stop)  # off the event loop
+        with frozen_startup_heap():
+            if not settings.background_tasks:
+                log.info("background work: run by the supervising process, not this worker")
+                yield
+                return
+            work = BackgroundWork(app.state.engine, settings)
+            work.start()
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(work.stop)  # off the event loop
 
     return run
