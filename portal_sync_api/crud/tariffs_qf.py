@@ -220,23 +220,13 @@ class Pricer:
 
 def pricer_for(session: Session, child: Child) -> Pricer:
     """The :class:`Pricer` of ``child``."""
-    brackets = school_brackets(session, school_id=child.school_id)
-    quotients: list[Quotient] = []
-    if child.family_id is not None:
-        quotients = family_quotients(session, family_ids=[child.family_id])[child.family_id]
-    flat = dict(
-        session.execute(
-            select(Tariff.service, Tariff.price_cents).where(
-                Tariff.school_id == child.school_id, Tariff.tariff == child.tariff
-            )
-        ).all()
-    )
-    return Pricer(brackets, tuple(quotients), flat)
+    return pricers_for(session, [child])[child.id]
 
 
 def pricers_for(session: Session, children: Sequence[Child]) -> dict[str, Pricer]:
-    """The :class:`Pricer` of each child by key, the same as :func:`pricer_for` gives,
-    each school's brackets and each tariff read once and every family's QFs together."""
+    """The :class:`Pricer` of each child by key: the school's brackets and the family's
+    QFs, or the roster's tariff category; each school's brackets and each tariff read
+    once, every family's QFs together."""
     brackets = {
         sid: school_brackets(session, school_id=sid) for sid in {c.school_id for c in children}
     }

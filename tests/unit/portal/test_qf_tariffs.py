@@ -233,7 +233,7 @@ def test_a_quotient_change_prices_from_its_date_and_bookings_keep_their_debit(
         assert undone.debit_cents == -415
 
 
-def test_the_pricers_of_several_children_read_together_are_each_childs_own(
+def test_the_pricers_of_several_children_read_together_are_each_childs_alone(
     portal_db: str, engine: Engine
 ) -> None:
     seed = seed_school(portal_db, tokens=False)
