@@ -33,8 +33,8 @@ K × 10 s of real lunch, about 11 on average and 22 at the peak.
 
 A window (``--window 45-65``) replays only that part of the lunch, in minutes after the
 service opens: the meals served and the voids made within it. With ``--compression 1``
-it is the peak of a real lunch at its real rate (27 meals/s, a push of about one meal),
-the load the targets are about; the whole lunch compressed is the stress beyond it.
+it is the peak of a real lunch at its real rate (26 to 31 meals/s, pushes of one or two
+meals), the load the targets are about; the whole lunch compressed is the stress beyond it.
 
 Why a client of our own rather than Locust: the stations must speak the sync protocol
 (cursor kept per station, pages followed while ``more``, a hash-chained journal link per
