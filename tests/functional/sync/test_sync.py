@@ -303,7 +303,10 @@ def test_unreachable_portal_is_a_french_sync_error() -> None:
         client.changes(0, 10)
 
 
-def test_sync_loop_command_syncs_until_terminated(station: Station) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["systemd", "ctrl-c"])
+def test_sync_loop_command_syncs_until_stopped_without_a_traceback(
+    station: Station, stop: signal.Signals
+) -> None:
     assert sync_once(station.config).ok
     assert station.line.scan("1849-01234", at=NOON).served
     proc = subprocess.Popen(
@@ -315,25 +318,7 @@ def test_sync_loop_command_syncs_until_terminated(station: Station) -> None:
     assert proc.stdout is not None
     # On a loaded machine a cycle may time out; the loop retries and reports each success.
     report = proc.stdout.readline()
-    proc.terminate()
-    proc.communicate(timeout=30)
-    assert proc.returncode == 0
-    assert report.startswith("Synchronisé : ")
-    assert station.pending() == 0
-
-
-def test_sync_loop_ends_on_ctrl_c_after_its_cycle_without_a_traceback(station: Station) -> None:
-    assert sync_once(station.config).ok
-    assert station.line.scan("1849-01234", at=NOON).served
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station.cli", "--config", str(station.config.path), "sync"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    report = proc.stdout.readline()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert report.startswith("Synchronisé : ")
